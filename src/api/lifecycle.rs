@@ -1,0 +1,520 @@
+//! CreateSecret, DescribeSecret, UpdateSecret, DeleteSecret, RestoreSecret.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::input::{SensitiveBlob, SensitiveString, secret_value, timestamp};
+use super::resolve::require_not_deleted;
+use super::tags::{TagInput, check_tags, to_tags};
+use super::{ApiError, Operation, RequestContext, Service, Validator};
+use crate::clock::DAY_MILLIS;
+use crate::crypto::{SecretValue, random_bytes};
+use crate::model::{SecretArn, SecretName, Tag};
+use crate::store::{
+    MetadataUpdate, NewSecret, NewVersion, Scope, SecretLookup, SecretRecord, StageRequest,
+    StoreError,
+};
+
+/// AWS's default recovery window.
+const DEFAULT_RECOVERY_DAYS: i64 = 30;
+
+/// Validates a ClientRequestToken / VersionId member (32..64 characters).
+pub(super) fn check_token(v: &mut Validator, path: &str, token: Option<&str>) {
+    v.length(path, token, 32, 64);
+}
+
+/// Validates SecretString/SecretBinary lengths: 1..65,536, the quota counted in bytes.
+pub(super) fn check_value(
+    v: &mut Validator,
+    string: Option<&SensitiveString>,
+    binary: Option<&SensitiveBlob>,
+) {
+    v.length_sensitive("secretString", string.map(|s| s.0.as_str()), 1, 65_536);
+    if let Some(s) = string
+        && s.0.chars().count() <= 65_536
+    {
+        // The character limit holds but the quota is in bytes: a multi-byte string can pass one
+        // and fail the other.
+        v.blob_length("secretString", Some(s.0.len()), 1, 65_536);
+    }
+    v.blob_length("secretBinary", binary.map(|b| b.0.len()), 1, 65_536);
+}
+
+/// Six random characters `[A-Za-z0-9]` for a new secret's ARN, from the OS CSPRNG.
+fn arn_suffix() -> Result<String, ApiError> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut out = String::with_capacity(6);
+    while out.len() < 6 {
+        for b in random_bytes(16)? {
+            // 248 = 4 * 62: rejecting above it keeps the choice uniform.
+            if b < 248 && out.len() < 6 {
+                out.push(char::from(ALPHABET[usize::from(b) % ALPHABET.len()]));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// DescribeSecret's output, also the shape of each ListSecrets entry.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct SecretMetadata {
+    #[serde(rename = "ARN")]
+    arn: String,
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kms_key_id: Option<String>,
+    #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
+    secret_type: Option<String>,
+    last_changed_date: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_accessed_date: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deleted_date: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tags: Option<Vec<Tag>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version_ids_to_stages: Option<BTreeMap<String, Vec<String>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret_versions_to_stages: Option<BTreeMap<String, Vec<String>>>,
+    created_date: f64,
+}
+
+impl SecretMetadata {
+    /// Builds the metadata view. ListSecrets names the version map `SecretVersionsToStages`,
+    /// DescribeSecret `VersionIdsToStages`; AWS omits it when no version has a label.
+    pub(super) fn new(record: SecretRecord, for_list: bool) -> Self {
+        let stages = Some(record.versions_to_stages()).filter(|m| !m.is_empty());
+        let (version_ids_to_stages, secret_versions_to_stages) = if for_list {
+            (None, stages)
+        } else {
+            (stages, None)
+        };
+        Self {
+            arn: record.arn,
+            name: record.name,
+            description: record.description,
+            kms_key_id: record.kms_key_id,
+            secret_type: record.secret_type,
+            last_changed_date: timestamp(record.last_changed_ms),
+            last_accessed_date: record.last_accessed_ms.map(timestamp),
+            deleted_date: record.deleted_ms.map(timestamp),
+            tags: record.tags,
+            version_ids_to_stages,
+            secret_versions_to_stages,
+            created_date: timestamp(record.created_ms),
+        }
+    }
+}
+
+/// CreateSecret's input.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct CreateSecretInput {
+    name: Option<String>,
+    client_request_token: Option<String>,
+    description: Option<String>,
+    kms_key_id: Option<String>,
+    secret_binary: Option<SensitiveBlob>,
+    secret_string: Option<SensitiveString>,
+    tags: Option<Vec<TagInput>>,
+    add_replica_regions: Option<Vec<ReplicaRegion>>,
+    #[allow(dead_code)]
+    force_overwrite_replica_secret: Option<bool>,
+    #[serde(rename = "Type")]
+    secret_type: Option<String>,
+    #[serde(rename = "CrossAccountPrimaryARN")]
+    cross_account_primary_arn: Option<String>,
+}
+
+/// `ReplicaRegionType`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct ReplicaRegion {
+    #[allow(dead_code)]
+    region: Option<String>,
+    #[allow(dead_code)]
+    kms_key_id: Option<String>,
+}
+
+/// CreateSecret's output.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct CreateSecretOutput {
+    #[serde(rename = "ARN")]
+    arn: String,
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version_id: Option<String>,
+}
+
+/// SecretId-only inputs: DescribeSecret, RestoreSecret.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct SecretIdInput {
+    secret_id: Option<String>,
+}
+
+impl SecretIdInput {
+    fn validate(&self) -> Result<&str, ApiError> {
+        Validator::new()
+            .required("secretId", &self.secret_id)
+            .length("secretId", self.secret_id.as_deref(), 1, 2048)
+            .finish()?;
+        Ok(self.secret_id.as_deref().unwrap_or_default())
+    }
+}
+
+/// UpdateSecret's input.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct UpdateSecretInput {
+    secret_id: Option<String>,
+    client_request_token: Option<String>,
+    description: Option<String>,
+    kms_key_id: Option<String>,
+    secret_binary: Option<SensitiveBlob>,
+    secret_string: Option<SensitiveString>,
+    #[serde(rename = "Type")]
+    secret_type: Option<String>,
+}
+
+/// DeleteSecret's input.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct DeleteSecretInput {
+    secret_id: Option<String>,
+    recovery_window_in_days: Option<i64>,
+    force_delete_without_recovery: Option<bool>,
+}
+
+/// DeleteSecret's output.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct DeleteSecretOutput {
+    #[serde(rename = "ARN")]
+    arn: String,
+    name: String,
+    deletion_date: f64,
+}
+
+/// `{ARN, Name}` outputs: RestoreSecret, UpdateSecret without a value.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct ArnNameOutput {
+    #[serde(rename = "ARN")]
+    pub(super) arn: String,
+    pub(super) name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) version_id: Option<String>,
+}
+
+impl Service {
+    pub(super) async fn create_secret(
+        &self,
+        ctx: &RequestContext,
+        input: CreateSecretInput,
+    ) -> Result<CreateSecretOutput, ApiError> {
+        let mut v = Validator::new();
+        v.required("name", &input.name)
+            .length("name", input.name.as_deref(), 1, 512);
+        check_token(&mut v, "clientRequestToken", input.client_request_token.as_deref());
+        v.length("description", input.description.as_deref(), 0, 2048)
+            .length("kmsKeyId", input.kms_key_id.as_deref(), 0, 2048);
+        check_value(&mut v, input.secret_string.as_ref(), input.secret_binary.as_ref());
+        check_tags(&mut v, input.tags.as_deref());
+        v.count(
+            "addReplicaRegions",
+            input.add_replica_regions.as_ref().map(Vec::len),
+            1,
+            usize::MAX,
+            || "[]".into(),
+        )
+        .length("type", input.secret_type.as_deref(), 0, 256)
+        .length(
+            "crossAccountPrimaryARN",
+            input.cross_account_primary_arn.as_deref(),
+            20,
+            2048,
+        )
+        .finish()?;
+        let name_text = input.name.as_deref().unwrap_or_default();
+        let name = SecretName::parse(name_text).ok_or_else(ApiError::invalid_name)?;
+        let token = input
+            .client_request_token
+            .clone()
+            .ok_or_else(ApiError::missing_token)?;
+        let value = secret_value(input.secret_string.as_ref(), input.secret_binary.as_ref())?;
+        if input.add_replica_regions.is_some() || input.cross_account_primary_arn.is_some() {
+            return Err(ApiError::InvalidRequest(
+                "Replication is not available on this server.".into(),
+            ));
+        }
+        let scope = Scope {
+            account_id: ctx.caller.account_id.clone(),
+            region: ctx.region.clone(),
+        };
+        let suffix = arn_suffix()?;
+        let arn = SecretArn::new(&ctx.region, &ctx.caller.account_id, name.as_str(), &suffix)
+            .to_string();
+        // AWS authorises CreateSecret against the new secret's ARN.
+        let access = super::access::authorize(ctx, Operation::CreateSecret, &scope.account_id, &arn)?;
+        let kms_key_id = self.check_kms_key(ctx, input.kms_key_id.as_deref()).await?;
+
+        // A name still held by a secret past its recovery window is free: purge it first.
+        if let Some(existing) = self
+            .store
+            .find_secret(&scope, SecretLookup::Name(name.as_str()))
+            .await?
+        {
+            if existing.deletion_ms.is_some_and(|at| at <= ctx.now) {
+                self.store.delete_secret(existing.pk).await?;
+            } else {
+                return self
+                    .create_conflict(&access, existing, &token, value.as_ref())
+                    .await;
+            }
+        }
+
+        let version = match &value {
+            Some(val) => Some(NewVersion {
+                version_id: token.clone(),
+                sealed: self.seal(ctx, &arn, &token, val).await?,
+                created_ms: ctx.now,
+            }),
+            None => None,
+        };
+        let tags = input.tags.as_deref().map(to_tags);
+        let new = NewSecret {
+            scope: scope.clone(),
+            name: name.as_str().to_string(),
+            arn,
+            description: input.description.clone(),
+            kms_key_id,
+            secret_type: input.secret_type.clone(),
+            tags,
+            created_ms: ctx.now,
+        };
+        match self.store.create_secret(new, version).await {
+            Ok(record) => Ok(CreateSecretOutput {
+                arn: record.arn,
+                name: record.name,
+                version_id: value.map(|_| token),
+            }),
+            Err(StoreError::NameExists) => {
+                let existing = self
+                    .store
+                    .find_secret(&scope, SecretLookup::Name(name.as_str()))
+                    .await?
+                    .ok_or(ApiError::Internal)?;
+                self.create_conflict(&access, existing, &token, value.as_ref())
+                    .await
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// CreateSecret on a name that exists: a replay with the same token and value succeeds
+    /// with the original answer; anything else is AWS's error.
+    async fn create_conflict(
+        &self,
+        access: &super::Access,
+        existing: SecretRecord,
+        token: &str,
+        value: Option<&SecretValue>,
+    ) -> Result<CreateSecretOutput, ApiError> {
+        if existing.is_deleted() {
+            return Err(ApiError::InvalidRequest(
+                "You can't create this secret because a secret with this name is already \
+                 scheduled for deletion."
+                    .into(),
+            ));
+        }
+        if let Some(new_value) = value
+            && let Some(version) = self.store.version(existing.pk, token).await?
+        {
+            let stored = self.open(access, &existing, &version).await?;
+            if stored.ct_eq(new_value) {
+                return Ok(CreateSecretOutput {
+                    arn: existing.arn,
+                    name: existing.name,
+                    version_id: Some(token.to_string()),
+                });
+            }
+            return Err(ApiError::token_in_use(token, &existing.arn));
+        }
+        Err(ApiError::ResourceExists(format!(
+            "The operation failed because the secret {} already exists.",
+            existing.name
+        )))
+    }
+
+    pub(super) async fn describe_secret(
+        &self,
+        ctx: &RequestContext,
+        input: SecretIdInput,
+    ) -> Result<SecretMetadata, ApiError> {
+        let secret_id = input.validate()?;
+        let (record, _) = self
+            .resolve(ctx, Operation::DescribeSecret, secret_id)
+            .await?;
+        Ok(SecretMetadata::new(record, false))
+    }
+
+    pub(super) async fn update_secret(
+        &self,
+        ctx: &RequestContext,
+        input: UpdateSecretInput,
+    ) -> Result<ArnNameOutput, ApiError> {
+        let mut v = Validator::new();
+        v.required("secretId", &input.secret_id)
+            .length("secretId", input.secret_id.as_deref(), 1, 2048);
+        check_token(&mut v, "clientRequestToken", input.client_request_token.as_deref());
+        v.length("description", input.description.as_deref(), 0, 2048)
+            .length("kmsKeyId", input.kms_key_id.as_deref(), 0, 2048);
+        check_value(&mut v, input.secret_string.as_ref(), input.secret_binary.as_ref());
+        v.length("type", input.secret_type.as_deref(), 0, 256).finish()?;
+        let value = secret_value(input.secret_string.as_ref(), input.secret_binary.as_ref())?;
+        let token = match (&value, &input.client_request_token) {
+            (Some(_), None) => return Err(ApiError::missing_token()),
+            (_, t) => t.clone(),
+        };
+        let secret_id = input.secret_id.as_deref().unwrap_or_default();
+        let (record, access) = self.resolve(ctx, Operation::UpdateSecret, secret_id).await?;
+        require_not_deleted(&record)?;
+
+        let kms_key_id = match &input.kms_key_id {
+            Some(k) => Some(self.check_kms_key(ctx, Some(k)).await?),
+            None => None,
+        };
+        let update = MetadataUpdate {
+            description: input.description.clone(),
+            kms_key_id,
+            secret_type: input.secret_type.clone(),
+        };
+        let has_metadata = update.description.is_some()
+            || update.kms_key_id.is_some()
+            || update.secret_type.is_some();
+        let version_id = match (value, token) {
+            (Some(value), Some(token)) => {
+                self.put_value(ctx, &access, &record, &token, &value, StageRequest::Default)
+                    .await?;
+                Some(token)
+            }
+            _ => None,
+        };
+        if has_metadata {
+            self.store.update_metadata(record.pk, update, ctx.now).await?;
+        }
+        Ok(ArnNameOutput {
+            arn: record.arn,
+            name: record.name,
+            version_id,
+        })
+    }
+
+    pub(super) async fn delete_secret(
+        &self,
+        ctx: &RequestContext,
+        input: DeleteSecretInput,
+    ) -> Result<DeleteSecretOutput, ApiError> {
+        Validator::new()
+            .required("secretId", &input.secret_id)
+            .length("secretId", input.secret_id.as_deref(), 1, 2048)
+            .finish()?;
+        let force = input.force_delete_without_recovery.unwrap_or(false);
+        if let Some(days) = input.recovery_window_in_days {
+            if !(7..=30).contains(&days) {
+                return Err(ApiError::InvalidParameter(
+                    "The RecoveryWindowInDays value must be between 7 and 30 days (inclusive)."
+                        .into(),
+                ));
+            }
+            if force {
+                return Err(ApiError::InvalidParameter(
+                    "You can't use ForceDeleteWithoutRecovery in conjunction with \
+                     RecoveryWindowInDays."
+                        .into(),
+                ));
+            }
+        }
+        let secret_id = input.secret_id.as_deref().unwrap_or_default();
+        let (found, _) = self
+            .resolve_optional(ctx, Operation::DeleteSecret, secret_id)
+            .await?;
+        let Some(record) = found else {
+            if !force {
+                return Err(ApiError::secret_not_found());
+            }
+            // AWS answers a forced delete of a missing secret with success, echoing the id.
+            let arn = if secret_id.starts_with("arn:") {
+                secret_id.to_string()
+            } else {
+                SecretArn::new(&ctx.region, &ctx.caller.account_id, secret_id, &arn_suffix()?)
+                    .to_string()
+            };
+            return Ok(DeleteSecretOutput {
+                arn,
+                name: secret_id.to_string(),
+                deletion_date: timestamp(ctx.now),
+            });
+        };
+        if force {
+            self.store.delete_secret(record.pk).await?;
+            return Ok(DeleteSecretOutput {
+                arn: record.arn,
+                name: record.name,
+                deletion_date: timestamp(ctx.now),
+            });
+        }
+        require_not_deleted(&record)?;
+        let days = input
+            .recovery_window_in_days
+            .unwrap_or(DEFAULT_RECOVERY_DAYS);
+        let deletion = ctx.now + days * DAY_MILLIS;
+        self.store
+            .schedule_deletion(record.pk, ctx.now, deletion)
+            .await?;
+        Ok(DeleteSecretOutput {
+            arn: record.arn,
+            name: record.name,
+            deletion_date: timestamp(deletion),
+        })
+    }
+
+    pub(super) async fn restore_secret(
+        &self,
+        ctx: &RequestContext,
+        input: SecretIdInput,
+    ) -> Result<ArnNameOutput, ApiError> {
+        let secret_id = input.validate()?;
+        let (record, _) = self
+            .resolve(ctx, Operation::RestoreSecret, secret_id)
+            .await?;
+        if record.is_deleted() {
+            self.store.restore_secret(record.pk, ctx.now).await?;
+        }
+        Ok(ArnNameOutput {
+            arn: record.arn,
+            name: record.name,
+            version_id: None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suffixes_are_six_alphanumerics() {
+        for _ in 0..50 {
+            let s = arn_suffix().unwrap();
+            assert_eq!(s.len(), 6);
+            assert!(s.bytes().all(|b| b.is_ascii_alphanumeric()));
+        }
+    }
+}

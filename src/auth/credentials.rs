@@ -1,0 +1,127 @@
+//! Credentials known to the server and the identity they stand for.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::RwLock;
+
+use zeroize::Zeroizing;
+
+use crate::clock::EpochMillis;
+
+/// What kind of principal signed a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrincipalKind {
+    /// The account's root user (the bootstrap admin is the root of the first account).
+    Root,
+    /// An IAM user.
+    User,
+    /// A role session obtained through STS AssumeRole.
+    AssumedRole,
+}
+
+/// The authenticated identity behind a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    /// The 12-digit account that owns the principal.
+    pub account_id: String,
+    /// The principal's ARN, e.g. `arn:aws:iam::123456789012:root`.
+    pub arn: String,
+    /// The principal's unique id (`AIDA...` for users, the account id for root).
+    pub principal_id: String,
+    /// The kind of principal.
+    pub kind: PrincipalKind,
+    /// The access key id the request was signed with.
+    pub access_key_id: String,
+}
+
+impl Caller {
+    /// The root principal of `account_id`, signing with `access_key_id`.
+    pub fn root(account_id: &str, access_key_id: &str) -> Self {
+        Self {
+            account_id: account_id.to_string(),
+            arn: format!("arn:aws:iam::{account_id}:root"),
+            principal_id: account_id.to_string(),
+            kind: PrincipalKind::Root,
+            access_key_id: access_key_id.to_string(),
+        }
+    }
+}
+
+/// A secret access key: zeroized on drop, redacted in `Debug`, read only through [`expose`].
+///
+/// [`expose`]: SecretAccessKey::expose
+#[derive(Clone)]
+pub struct SecretAccessKey(Zeroizing<String>);
+
+impl SecretAccessKey {
+    /// Wraps a secret access key.
+    pub fn new(secret: impl Into<String>) -> Self {
+        Self(Zeroizing::new(secret.into()))
+    }
+
+    /// The key's text, for HMAC derivation only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SecretAccessKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretAccessKey([REDACTED])")
+    }
+}
+
+/// A credential as the server keeps it.
+#[derive(Debug, Clone)]
+pub struct StoredCredential {
+    /// The secret half of the access key.
+    pub secret: SecretAccessKey,
+    /// The identity the key stands for.
+    pub caller: Caller,
+    /// For temporary credentials, the session token that must accompany the key.
+    pub session_token: Option<SecretAccessKey>,
+    /// For temporary credentials, when they stop working.
+    pub expires_at: Option<EpochMillis>,
+    /// False once the key is deactivated.
+    pub active: bool,
+}
+
+/// Looks up credentials by access key id. Implementations must be cheap: this runs on every
+/// request.
+pub trait CredentialStore: Send + Sync {
+    /// The credential for `access_key_id`, if one exists.
+    fn lookup(&self, access_key_id: &str) -> Option<StoredCredential>;
+}
+
+/// An in-memory credential table, loaded from the database at start and updated on change.
+#[derive(Debug, Default)]
+pub struct MemoryCredentialStore {
+    keys: RwLock<HashMap<String, StoredCredential>>,
+}
+
+impl MemoryCredentialStore {
+    /// An empty table.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds or replaces a credential.
+    pub fn insert(&self, access_key_id: &str, credential: StoredCredential) {
+        if let Ok(mut keys) = self.keys.write() {
+            keys.insert(access_key_id.to_string(), credential);
+        }
+    }
+
+    /// Removes a credential.
+    pub fn remove(&self, access_key_id: &str) {
+        if let Ok(mut keys) = self.keys.write() {
+            keys.remove(access_key_id);
+        }
+    }
+}
+
+impl CredentialStore for MemoryCredentialStore {
+    fn lookup(&self, access_key_id: &str) -> Option<StoredCredential> {
+        self.keys.read().ok()?.get(access_key_id).cloned()
+    }
+}

@@ -1,0 +1,165 @@
+//! The `strongbox` command line.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::auth::SecretAccessKey;
+use crate::clock::SystemClock;
+use crate::server::{CREDENTIALS_FILE, Server, ServerConfig};
+
+/// Strongbox: a self-hosted secrets manager that speaks the AWS Secrets Manager API.
+#[derive(Debug, Parser)]
+#[command(name = "strongbox", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve(ServeArgs),
+}
+
+/// Log output formats.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, env = "STRONGBOX_LISTEN", default_value = "127.0.0.1:8383")]
+    listen: SocketAddr,
+    /// Data directory (created and initialised on first start).
+    #[arg(long, env = "STRONGBOX_DATA_DIR", default_value = "./strongbox-data")]
+    data_dir: PathBuf,
+    /// The 12-digit account id to create on first start (random if omitted).
+    #[arg(long, env = "STRONGBOX_ACCOUNT_ID")]
+    account_id: Option<String>,
+    /// PEM certificate chain: serve HTTPS.
+    #[arg(long, env = "STRONGBOX_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key for --tls-cert.
+    #[arg(long, env = "STRONGBOX_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Allow plain HTTP on a non-loopback address.
+    #[arg(long)]
+    insecure_listen: bool,
+    /// Log format on stderr.
+    #[arg(long, env = "STRONGBOX_LOG_FORMAT", value_enum, default_value = "human")]
+    log_format: LogFormat,
+    /// Seconds between purges of secrets past their recovery window.
+    #[arg(long, default_value = "60")]
+    purge_interval_secs: u64,
+}
+
+/// Parses the command line and runs the command; returns the process exit code.
+pub fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => serve(args),
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("STRONGBOX_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Human => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn bootstrap_key() -> Option<(String, SecretAccessKey)> {
+    let id = std::env::var("STRONGBOX_BOOTSTRAP_ACCESS_KEY_ID").ok()?;
+    let secret = std::env::var("STRONGBOX_BOOTSTRAP_SECRET_ACCESS_KEY").ok()?;
+    (!id.is_empty() && !secret.is_empty()).then(|| (id, SecretAccessKey::new(secret)))
+}
+
+fn serve(args: ServeArgs) -> std::process::ExitCode {
+    init_logging(args.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("strongbox: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let config = ServerConfig {
+        listen: args.listen,
+        data_dir: args.data_dir.clone(),
+        account_id: args.account_id,
+        tls: args.tls_cert.zip(args.tls_key),
+        insecure_listen: args.insecure_listen,
+        bootstrap_key: bootstrap_key(),
+        purge_interval: Duration::from_secs(args.purge_interval_secs.max(1)),
+        ..ServerConfig::new(args.data_dir)
+    };
+    runtime.block_on(async move {
+        let server = match Server::open(config.clone(), Arc::new(SystemClock)).await {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("strongbox: {e}");
+                return std::process::ExitCode::FAILURE;
+            }
+        };
+        let listener = match server.bind().await {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("strongbox: {e}");
+                return std::process::ExitCode::FAILURE;
+            }
+        };
+        let addr = listener.local_addr().unwrap_or(config.listen);
+        let url = format!("{}://{addr}", server.scheme());
+        let credentials = std::fs::canonicalize(&config.data_dir)
+            .unwrap_or(config.data_dir.clone())
+            .join(CREDENTIALS_FILE);
+        println!("Listening on {url}");
+        println!(
+            "Account {}. Point the AWS CLI or an SDK at it with:\n  \
+             export AWS_ENDPOINT_URL_SECRETS_MANAGER={url}\n  \
+             export AWS_SHARED_CREDENTIALS_FILE={}\n  \
+             export AWS_PROFILE=strongbox\n  \
+             export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1",
+            server.data_dir().account_id,
+            credentials.display()
+        );
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+        server.run(listener, shutdown_signal()).await;
+        tracing::info!("shut down");
+        std::process::ExitCode::SUCCESS
+    })
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

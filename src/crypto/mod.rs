@@ -1,0 +1,36 @@
+//! Encryption at rest.
+//!
+//! Three layers of keys: the **root key** (a file outside the database) wraps each account and
+//! region's **KMS key** material; the KMS key wraps a fresh **data key** per secret version;
+//! the data key seals the value with AES-256-GCM. Every ciphertext is bound by its AAD to the
+//! secret ARN and VersionId, so a row copied onto another secret or version fails to open.
+
+mod aead;
+mod envelope;
+mod keyring;
+mod secret;
+
+pub use aead::{AeadKey, random_bytes};
+pub use envelope::{EncryptionContext, SEALED_FORMAT_V1, open_value, seal_value, sealed_key_id};
+pub use keyring::{DEFAULT_KEY_ALIAS, KmsKey, Keyring, RootKey};
+pub use secret::{SecretBytes, SecretValue};
+
+/// A cryptographic failure. Deliberately carries no detail: details could leak key material.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum CryptoError {
+    /// Authentication of a ciphertext failed: wrong key, wrong AAD, or tampering.
+    #[error("ciphertext failed authentication")]
+    Unauthentic,
+    /// The sealed blob is truncated or has an unknown format version.
+    #[error("malformed sealed value")]
+    Malformed,
+    /// The operating system's random number generator failed.
+    #[error("random number generator failure")]
+    Rng,
+    /// The KMS key the blob names is not known to this server.
+    #[error("unknown KMS key")]
+    UnknownKey,
+    /// The store failed while the keyring loaded or created a key.
+    #[error("key storage failure")]
+    Storage,
+}

@@ -1,0 +1,214 @@
+//! The data directory: `root.key` (mode 0600, never in the database), `strongbox.db`, and on
+//! first start an admin access key written once to `credentials` as an AWS credentials file.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::auth::{Caller, MemoryCredentialStore, PrincipalKind, SecretAccessKey, StoredCredential};
+use crate::clock::Clock;
+use crate::crypto::{RootKey, random_bytes};
+use crate::store::{AccessKeyRecord, SqliteStore, Store};
+
+/// The root key file's name inside the data directory.
+pub const ROOT_KEY_FILE: &str = "root.key";
+/// The generated admin credentials file's name inside the data directory.
+pub const CREDENTIALS_FILE: &str = "credentials";
+/// The SQLite database's name inside the data directory.
+pub const DATABASE_FILE: &str = "strongbox.db";
+/// The profile name in the credentials file.
+pub const PROFILE: &str = "strongbox";
+
+/// An opened data directory.
+pub struct DataDir {
+    /// Its path.
+    pub path: PathBuf,
+    /// The store inside it.
+    pub store: Arc<dyn Store>,
+    /// The account created on first start (the bootstrap admin is its root).
+    pub account_id: String,
+    root_key: std::sync::Mutex<Option<RootKey>>,
+}
+
+impl std::fmt::Debug for DataDir {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DataDir")
+            .field("path", &self.path)
+            .field("account_id", &self.account_id)
+            .finish()
+    }
+}
+
+fn random_from(alphabet: &[u8], n: usize) -> std::io::Result<String> {
+    let mut out = String::with_capacity(n);
+    // Rejection sampling keeps the choice uniform for any alphabet size.
+    let limit = 256 - (256 % alphabet.len());
+    while out.len() < n {
+        for b in random_bytes(64).map_err(std::io::Error::other)? {
+            if usize::from(b) < limit && out.len() < n {
+                out.push(char::from(alphabet[usize::from(b) % alphabet.len()]));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A new long-term access key pair shaped like AWS's: `AKIA` + 16, and 40 characters.
+pub fn generate_access_key() -> std::io::Result<(String, SecretAccessKey)> {
+    let id = format!("AKIA{}", random_from(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)?);
+    let secret = random_from(
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+        40,
+    )?;
+    Ok((id, SecretAccessKey::new(secret)))
+}
+
+fn access_key_label(id: &str) -> String {
+    format!("access-key/{id}")
+}
+
+fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(contents.as_bytes())?;
+    file.sync_all()
+}
+
+impl DataDir {
+    /// Opens `path`, initialising it on first start.
+    pub async fn open(
+        path: &Path,
+        account_id: Option<&str>,
+        clock: &dyn Clock,
+    ) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        if let Some(id) = account_id
+            && (id.len() != 12 || !id.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(format!("--account-id must be 12 digits, not '{id}'").into());
+        }
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            builder.mode(0o700);
+        }
+        builder.create(path)?;
+        let (root_key, _) = RootKey::load_or_create(&path.join(ROOT_KEY_FILE))?;
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path.join(DATABASE_FILE))?);
+        let proposed = match account_id {
+            Some(id) => id.to_string(),
+            None => random_from(b"0123456789", 12)?,
+        };
+        let account = store.meta_init("account_id", &proposed).await?;
+        if let Some(given) = account_id
+            && given != account
+        {
+            return Err(format!(
+                "data directory {} belongs to account {account}, not {given}",
+                path.display()
+            )
+            .into());
+        }
+        let dir = Self {
+            path: path.to_path_buf(),
+            store,
+            account_id: account,
+            root_key: std::sync::Mutex::new(Some(root_key)),
+        };
+        dir.ensure_admin_key(clock).await?;
+        Ok(dir)
+    }
+
+    /// Creates the admin access key and writes the credentials file, once.
+    async fn ensure_admin_key(
+        &self,
+        clock: &dyn Clock,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        let credentials_path = self.path.join(CREDENTIALS_FILE);
+        if self.store.meta_get("admin_key").await?.is_some() {
+            return Ok(());
+        }
+        let (id, secret) = generate_access_key()?;
+        let sealed = {
+            let guard = self.root_key.lock().map_err(|_| "root key lock poisoned")?;
+            let root = guard.as_ref().ok_or("root key already taken")?;
+            root.wrap(&access_key_label(&id), secret.expose().as_bytes())
+                .map_err(|e| e.to_string())?
+        };
+        self.store
+            .insert_access_key(AccessKeyRecord {
+                access_key_id: id.clone(),
+                account_id: self.account_id.clone(),
+                principal_arn: format!("arn:aws:iam::{}:root", self.account_id),
+                sealed_secret: sealed,
+                active: true,
+                created_ms: clock.now_millis(),
+            })
+            .await?;
+        let contents = zeroize::Zeroizing::new(format!(
+            "# Strongbox admin credentials for account {}. Written once; keep it private.\n\
+             [{PROFILE}]\naws_access_key_id = {id}\naws_secret_access_key = {}\n",
+            self.account_id,
+            secret.expose()
+        ));
+        write_private_file(&credentials_path, &contents)?;
+        self.store.meta_init("admin_key", &id).await?;
+        Ok(())
+    }
+
+    /// Loads every stored access key into `credentials`, unwrapping secrets with the root key.
+    pub async fn load_credentials(
+        &self,
+        credentials: &MemoryCredentialStore,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        let records = self.store.access_keys().await?;
+        let guard = self.root_key.lock().map_err(|_| "root key lock poisoned")?;
+        let root = guard.as_ref().ok_or("root key already taken")?;
+        for record in records {
+            let secret = root
+                .unwrap(&access_key_label(&record.access_key_id), &record.sealed_secret)
+                .map_err(|_| format!("access key {} failed to unwrap", record.access_key_id))?;
+            let secret = String::from_utf8(secret.expose().to_vec())
+                .map_err(|_| "access key secret is not UTF-8")?;
+            let root_arn = format!("arn:aws:iam::{}:root", record.account_id);
+            let caller = if record.principal_arn == root_arn {
+                Caller::root(&record.account_id, &record.access_key_id)
+            } else {
+                Caller {
+                    account_id: record.account_id.clone(),
+                    arn: record.principal_arn.clone(),
+                    principal_id: record.access_key_id.clone(),
+                    kind: PrincipalKind::User,
+                    access_key_id: record.access_key_id.clone(),
+                }
+            };
+            credentials.insert(
+                &record.access_key_id,
+                StoredCredential {
+                    secret: SecretAccessKey::new(secret),
+                    caller,
+                    session_token: None,
+                    expires_at: None,
+                    active: record.active,
+                },
+            );
+        }
+        Ok(())
+    }
+
+    /// Hands the root key to the keyring; it can be taken once.
+    pub fn root_key(&self) -> Result<RootKey, super::StartError> {
+        self.root_key
+            .lock()
+            .ok()
+            .and_then(|mut g| g.take())
+            .ok_or_else(|| super::StartError::DataDir("root key already taken".into()))
+    }
+}

@@ -1,0 +1,435 @@
+"""Raw awsJson1_1 + SigV4 at the HTTP level (stdlib http.client, botocore's signer).
+
+These pin down what SDKs cannot show: framework errors (serialization, unknown operation,
+authentication), response headers, and request rules that the SDKs hide (reference §1, §2, §5.3).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import urllib.parse
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from botocore.auth import SIGV4_TIMESTAMP, SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from compat_helpers import (
+    ACCESS_KEY,
+    MSG_BAD_SIGNATURE_PREFIX,
+    MSG_MISSING_AUTH,
+    MSG_NEED_TOKEN,
+    MSG_NOT_FOUND,
+    MSG_UNRECOGNIZED_CLIENT,
+    REGION,
+    SECRET_KEY,
+    ServerProcess,
+)
+
+JSON_11 = "application/x-amz-json-1.1"
+
+
+class FixedTimeSigV4Auth(SigV4Auth):
+    """botocore's SigV4 signer, with the signing time chosen by the test."""
+
+    def __init__(self, credentials, service_name, region_name, when: dt.datetime):
+        super().__init__(credentials, service_name, region_name)
+        self._when = when
+
+    def add_auth(self, request):
+        request.context["timestamp"] = self._when.strftime(SIGV4_TIMESTAMP)
+        self._modify_request_before_signing(request)
+        canonical_request = self.canonical_request(request)
+        string_to_sign = self.string_to_sign(request, canonical_request)
+        signature = self.signature(string_to_sign, request)
+        self._inject_signature_to_request(request, signature)
+
+
+@dataclass
+class RawResponse:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body.strip() else {}
+
+    @property
+    def error_type(self) -> str | None:
+        t = self.json.get("__type")
+        if t is None:
+            return None
+        # botocore's sanitising: drop anything after ':' and up to the last '#'.
+        return t.split(":", 1)[0].rsplit("#", 1)[-1]
+
+    @property
+    def message(self) -> str | None:
+        body = self.json
+        return body.get("message", body.get("Message"))
+
+
+def now_utc() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+def call(
+    server: ServerProcess,
+    target: str | None,
+    body: bytes | str | dict | None = None,
+    *,
+    sign: bool = True,
+    access_key: str = ACCESS_KEY,
+    secret_key: str = SECRET_KEY,
+    region: str = REGION,
+    service: str = "secretsmanager",
+    when: dt.datetime | None = None,
+    content_type: str | None = JSON_11,
+    extra_headers: dict[str, str] | None = None,
+    override_headers: dict[str, str] | None = None,
+    body_after_signing: bytes | None = None,
+) -> RawResponse:
+    if body is None:
+        body = {}
+    if isinstance(body, dict):
+        body = json.dumps(body)
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    url = server.endpoint + "/"
+    headers = {}
+    if content_type is not None:
+        headers["Content-Type"] = content_type
+    if target is not None:
+        headers["X-Amz-Target"] = target
+    headers.update(extra_headers or {})
+    request = AWSRequest(method="POST", url=url, data=body, headers=headers)
+    if sign:
+        creds = Credentials(access_key, secret_key)
+        FixedTimeSigV4Auth(creds, service, region, when or now_utc()).add_auth(request)
+    final_headers = dict(request.headers.items())
+    final_headers["Host"] = urllib.parse.urlsplit(url).netloc
+    final_headers.update(override_headers or {})
+    payload = body_after_signing if body_after_signing is not None else body
+    final_headers["Content-Length"] = str(len(payload))
+    conn = server.connection(timeout=15)
+    try:
+        conn.request("POST", "/", body=payload, headers=final_headers)
+        resp = conn.getresponse()
+        data = resp.read()
+        hdrs = {k.lower(): v for k, v in resp.getheaders()}
+        return RawResponse(resp.status, hdrs, data)
+    finally:
+        conn.close()
+
+
+def assert_error(resp: RawResponse, code: str, message: str | None = None, *,
+                 message_re: str | None = None, status: int = 400) -> None:
+    """Every error: status 400, JSON body with __type, x-amzn-RequestId header."""
+    assert resp.status == status, f"HTTP {resp.status} {resp.body[:500]!r}"
+    try:
+        body = resp.json
+    except ValueError:
+        pytest.fail(f"error body is not JSON: {resp.body[:500]!r}")
+    assert "__type" in body, f"error body has no __type: {body!r}"
+    assert resp.error_type == code, f"expected {code}, got {body!r}"
+    assert resp.headers.get("x-amzn-requestid"), f"no x-amzn-RequestId header: {resp.headers}"
+    if message is not None:
+        assert resp.message == message, f"message mismatch: {resp.message!r}"
+    if message_re is not None:
+        assert resp.message and re.search(message_re, resp.message), resp.message
+
+
+# ------------------------------------------------------------------------------------------
+# Success path
+# ------------------------------------------------------------------------------------------
+
+
+def test_success_response_shape(server):
+    resp = call(server, "secretsmanager.GetRandomPassword", {"PasswordLength": 12})
+    assert resp.status == 200, resp.body
+    assert resp.headers.get("content-type", "").startswith(JSON_11)
+    assert resp.headers.get("x-amzn-requestid")
+    assert len(resp.json["RandomPassword"]) == 12
+
+
+def test_empty_body_object_is_a_valid_request(server):
+    resp = call(server, "secretsmanager.GetRandomPassword", b"{}")
+    assert resp.status == 200, resp.body
+    assert len(resp.json["RandomPassword"]) == 32
+
+
+def test_timestamps_are_epoch_numbers_and_no_nulls(server):
+    name = f"raw-{uuid.uuid4().hex}"
+    created = call(server, "secretsmanager.CreateSecret",
+                   {"Name": name, "SecretString": "v", "ClientRequestToken": str(uuid.uuid4())})
+    assert created.status == 200, created.body
+    desc = call(server, "secretsmanager.DescribeSecret", {"SecretId": name})
+    assert desc.status == 200, desc.body
+    body = desc.json
+    for field in ("CreatedDate", "LastChangedDate"):
+        assert isinstance(body[field], (int, float)) and not isinstance(body[field], bool), body
+    assert abs(body["CreatedDate"] - dt.datetime.now(dt.timezone.utc).timestamp()) < 600
+
+    def no_nulls(value, path="$"):
+        if value is None:
+            pytest.fail(f"null at {path}; AWS omits absent members")
+        if isinstance(value, dict):
+            for k, v in value.items():
+                no_nulls(v, f"{path}.{k}")
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                no_nulls(v, f"{path}[{i}]")
+
+    no_nulls(body)
+    got = call(server, "secretsmanager.GetSecretValue", {"SecretId": name})
+    assert isinstance(got.json["CreatedDate"], (int, float))
+    no_nulls(got.json)
+
+
+def test_binary_is_base64_on_the_wire(server):
+    name = f"raw-{uuid.uuid4().hex}"
+    resp = call(server, "secretsmanager.CreateSecret",
+                {"Name": name, "SecretBinary": "AAEC/w==", "ClientRequestToken": str(uuid.uuid4())})
+    assert resp.status == 200, resp.body
+    got = call(server, "secretsmanager.GetSecretValue", {"SecretId": name}).json
+    assert got["SecretBinary"] == "AAEC/w=="
+    assert "SecretString" not in got
+
+
+def test_no_output_operation_returns_empty_or_empty_object(server):
+    name = f"raw-{uuid.uuid4().hex}"
+    call(server, "secretsmanager.CreateSecret",
+         {"Name": name, "SecretString": "v", "ClientRequestToken": str(uuid.uuid4())})
+    resp = call(server, "secretsmanager.TagResource",
+                {"SecretId": name, "Tags": [{"Key": "a", "Value": "b"}]})
+    assert resp.status == 200, resp.body
+    assert resp.body.strip() in (b"", b"{}")
+
+
+def test_unknown_members_are_ignored(server):
+    resp = call(server, "secretsmanager.GetRandomPassword",
+                {"PasswordLength": 10, "NotAMember": "x", "Nested": {"a": [1, 2]}})
+    assert resp.status == 200, resp.body
+    assert len(resp.json["RandomPassword"]) == 10
+    name = f"raw-{uuid.uuid4().hex}"
+    resp = call(server, "secretsmanager.CreateSecret",
+                {"Name": name, "SecretString": "v", "ClientRequestToken": str(uuid.uuid4()),
+                 "FutureFeature": True})
+    assert resp.status == 200, resp.body
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/x-amz-json-1.0", "application/json", "application/x-amz-json-1.1; charset=utf-8"],
+)
+def test_lenient_content_type(server, content_type):
+    resp = call(server, "secretsmanager.GetRandomPassword", {"PasswordLength": 8},
+                content_type=content_type)
+    assert resp.status == 200, resp.body
+
+
+def test_health_endpoint(server):
+    conn = server.connection(timeout=10)
+    try:
+        conn.request("GET", "/health")
+        resp = conn.getresponse()
+        resp.read()
+        assert resp.status == 200
+    finally:
+        conn.close()
+
+
+# ------------------------------------------------------------------------------------------
+# Framework errors
+# ------------------------------------------------------------------------------------------
+
+
+def test_malformed_json(server):
+    resp = call(server, "secretsmanager.DescribeSecret", b'{"SecretId": ')
+    assert_error(resp, "SerializationException")
+
+
+def test_non_object_json(server):
+    resp = call(server, "secretsmanager.DescribeSecret", b'["SecretId"]')
+    assert_error(resp, "SerializationException")
+
+
+@pytest.mark.parametrize(
+    "target, body",
+    [
+        ("secretsmanager.DescribeSecret", {"SecretId": 123}),
+        ("secretsmanager.GetRandomPassword", {"PasswordLength": "long"}),
+        ("secretsmanager.GetRandomPassword", {"ExcludeNumbers": "yes"}),
+        ("secretsmanager.TagResource", {"SecretId": "x", "Tags": {"Key": "a"}}),
+        ("secretsmanager.ListSecrets", {"IncludePlannedDeletion": "true"}),
+    ],
+)
+def test_wrong_json_types(server, target, body):
+    assert_error(call(server, target, body), "SerializationException")
+
+
+def test_invalid_base64_blob(server):
+    resp = call(server, "secretsmanager.CreateSecret",
+                {"Name": f"raw-{uuid.uuid4().hex}", "SecretBinary": "not base64!!",
+                 "ClientRequestToken": str(uuid.uuid4())})
+    assert resp.status == 400, resp.body
+    assert resp.error_type in ("SerializationException", "ValidationException",
+                               "InvalidParameterException"), resp.body
+    assert resp.headers.get("x-amzn-requestid")
+
+
+def test_unknown_operation(server):
+    assert_error(call(server, "secretsmanager.FlyToTheMoon"), "UnknownOperationException")
+
+
+def test_missing_required_member(server):
+    assert_error(
+        call(server, "secretsmanager.DescribeSecret", {}),
+        "ValidationException",
+        "1 validation error detected: Value null at 'secretId' failed to satisfy constraint: "
+        "Member must not be null",
+    )
+
+
+def test_max_violation_coral_message(server):
+    assert_error(
+        call(server, "secretsmanager.GetRandomPassword", {"PasswordLength": 4097}),
+        "ValidationException",
+        "1 validation error detected: Value '4097' at 'passwordLength' failed to satisfy "
+        "constraint: Member must have value less than or equal to 4096",
+    )
+
+
+def test_error_type_header(server):
+    resp = call(server, "secretsmanager.DescribeSecret", {"SecretId": f"raw-{uuid.uuid4().hex}"})
+    assert_error(resp, "ResourceNotFoundException", MSG_NOT_FOUND)
+    # SM modeled errors carry capital-M "Message" (botocore's modeled parse depends on it).
+    assert resp.json.get("Message") == MSG_NOT_FOUND
+    assert resp.headers.get("x-amzn-errortype", "").split(":")[0] == "ResourceNotFoundException"
+    assert resp.headers.get("content-type", "").startswith(JSON_11)
+
+
+# ------------------------------------------------------------------------------------------
+# Authentication (SigV4)
+# ------------------------------------------------------------------------------------------
+
+
+def test_no_authorization(server):
+    resp = call(server, "secretsmanager.ListSecrets", {}, sign=False,
+                extra_headers={"X-Amz-Date": now_utc().strftime(SIGV4_TIMESTAMP)})
+    assert_error(resp, "MissingAuthenticationTokenException", MSG_MISSING_AUTH)
+
+
+def test_garbage_authorization(server):
+    resp = call(server, "secretsmanager.ListSecrets", {}, sign=False,
+                extra_headers={"X-Amz-Date": now_utc().strftime(SIGV4_TIMESTAMP),
+                               "Authorization": "AWS4-HMAC-SHA256 garbage"})
+    assert_error(resp, "IncompleteSignatureException",
+                 message_re=r"Authorization header requires 'Credential' parameter\.")
+
+
+def test_authorization_missing_signature(server):
+    when = now_utc()
+    date = when.strftime("%Y%m%d")
+    header = (f"AWS4-HMAC-SHA256 Credential={ACCESS_KEY}/{date}/{REGION}/secretsmanager/aws4_request, "
+              "SignedHeaders=content-type;host;x-amz-date;x-amz-target")
+    resp = call(server, "secretsmanager.ListSecrets", {}, sign=False,
+                extra_headers={"X-Amz-Date": when.strftime(SIGV4_TIMESTAMP),
+                               "Authorization": header})
+    assert_error(resp, "IncompleteSignatureException",
+                 message_re=r"Authorization header requires 'Signature' parameter\.")
+
+
+def test_wrong_secret_key(server):
+    resp = call(server, "secretsmanager.ListSecrets", {}, secret_key="not-the-secret")
+    assert_error(resp, "InvalidSignatureException")
+    assert resp.message.startswith(MSG_BAD_SIGNATURE_PREFIX), resp.message
+
+
+def test_body_tampered_after_signing(server):
+    resp = call(server, "secretsmanager.GetRandomPassword", {"PasswordLength": 10},
+                body_after_signing=b'{"PasswordLength": 11}')
+    assert_error(resp, "InvalidSignatureException")
+
+
+def test_target_tampered_after_signing(server):
+    resp = call(server, "secretsmanager.GetRandomPassword", {},
+                override_headers={"X-Amz-Target": "secretsmanager.ListSecrets"})
+    assert_error(resp, "InvalidSignatureException")
+
+
+def test_unknown_access_key(server):
+    resp = call(server, "secretsmanager.ListSecrets", {}, access_key="AKIANOSUCHKEY0000000")
+    assert_error(resp, "UnrecognizedClientException", MSG_UNRECOGNIZED_CLIENT)
+
+
+def test_expired_signature(server):
+    when = now_utc() - dt.timedelta(minutes=20)
+    resp = call(server, "secretsmanager.ListSecrets", {}, when=when)
+    stamp = when.strftime(SIGV4_TIMESTAMP)
+    assert_error(
+        resp,
+        "InvalidSignatureException",
+        message_re=(
+            r"^Signature expired: " + re.escape(stamp)
+            + r" is now earlier than \d{8}T\d{6}Z \(\d{8}T\d{6}Z - 15 min\.\)$"
+        ),
+    )
+
+
+def test_signature_from_the_future(server):
+    when = now_utc() + dt.timedelta(minutes=20)
+    resp = call(server, "secretsmanager.ListSecrets", {}, when=when)
+    assert_error(resp, "InvalidSignatureException")
+
+
+def test_small_clock_skew_accepted(server):
+    for minutes in (-10, 10):
+        resp = call(server, "secretsmanager.GetRandomPassword", {},
+                    when=now_utc() + dt.timedelta(minutes=minutes))
+        assert resp.status == 200, (minutes, resp.body)
+
+
+# ------------------------------------------------------------------------------------------
+# ClientRequestToken is mandatory on the wire
+# ------------------------------------------------------------------------------------------
+
+
+def test_create_without_client_request_token(server):
+    name = f"raw-{uuid.uuid4().hex}"
+    resp = call(server, "secretsmanager.CreateSecret", {"Name": name, "SecretString": "v"})
+    assert_error(resp, "InvalidRequestException", MSG_NEED_TOKEN)
+    desc = call(server, "secretsmanager.DescribeSecret", {"SecretId": name})
+    assert_error(desc, "ResourceNotFoundException", MSG_NOT_FOUND)
+
+
+def test_put_without_client_request_token_checked_before_lookup(server):
+    resp = call(server, "secretsmanager.PutSecretValue",
+                {"SecretId": f"raw-missing-{uuid.uuid4().hex}", "SecretString": "v"})
+    assert_error(resp, "InvalidRequestException", MSG_NEED_TOKEN)
+
+
+def test_update_without_client_request_token(server):
+    name = f"raw-{uuid.uuid4().hex}"
+    ok = call(server, "secretsmanager.CreateSecret",
+              {"Name": name, "SecretString": "v", "ClientRequestToken": str(uuid.uuid4())})
+    assert ok.status == 200, ok.body
+    resp = call(server, "secretsmanager.UpdateSecret",
+                {"SecretId": name, "SecretString": "w", "Description": "d"})
+    assert_error(resp, "InvalidRequestException", MSG_NEED_TOKEN)
+    got = call(server, "secretsmanager.GetSecretValue", {"SecretId": name}).json
+    assert got["SecretString"] == "v"
+
+
+def test_client_request_token_becomes_version_id(server):
+    name = f"raw-{uuid.uuid4().hex}"
+    tok = uuid.uuid4().hex  # 32 characters is the minimum
+    resp = call(server, "secretsmanager.CreateSecret",
+                {"Name": name, "SecretString": "v", "ClientRequestToken": tok})
+    assert resp.status == 200, resp.body
+    assert resp.json["VersionId"] == tok
