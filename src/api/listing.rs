@@ -123,7 +123,11 @@ impl Service {
                 let value = match (token.i, token.t) {
                     (Some(i), None) => CursorValue::Int(i),
                     (None, Some(t)) => CursorValue::Text(t),
-                    _ => return Err(decode_token::<()>("").unwrap_err()),
+                    _ => {
+                        return Err(ApiError::InvalidNextToken(
+                            "The NextToken value is invalid.".into(),
+                        ));
+                    }
                 };
                 if token.s != sort_name || token.d != descending {
                     return Err(ApiError::InvalidNextToken(

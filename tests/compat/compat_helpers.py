@@ -28,12 +28,20 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
+from botocore.config import Config
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
 ACCESS_KEY = "test"
 SECRET_KEY = "test"
+
+# No retries (a failure shows at once) and bounded waits on every call.
+BOTO_CONFIG = Config(
+    retries={"max_attempts": 1, "mode": "standard"},
+    connect_timeout=5,
+    read_timeout=30,
+)
 
 # Exact AWS strings (reference §6, tagged [V] or [I]).
 MSG_NOT_FOUND = "Secrets Manager can't find the specified secret."

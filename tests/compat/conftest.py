@@ -20,12 +20,12 @@ from typing import Any, Callable
 
 import boto3
 import pytest
-from botocore.config import Config
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from compat_helpers import (  # noqa: E402
     ACCESS_KEY,
+    BOTO_CONFIG,
     REGION,
     SECRET_KEY,
     CliResult,
@@ -35,13 +35,6 @@ from compat_helpers import (  # noqa: E402
     start_server,
     unique,
 )
-
-BOTO_CONFIG = Config(
-    retries={"max_attempts": 1, "mode": "standard"},
-    connect_timeout=5,
-    read_timeout=30,
-)
-
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> ServerProcess:

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from compat_helpers import MSG_NOT_FOUND, aws_error
+from compat_helpers import aws_error
 
 MAX_PAGES = 100
 

@@ -9,8 +9,7 @@ import uuid
 import boto3
 import pytest
 
-from compat_helpers import ACCESS_KEY, REGION, SECRET_KEY, start_server
-from conftest import BOTO_CONFIG
+from compat_helpers import ACCESS_KEY, BOTO_CONFIG, REGION, SECRET_KEY, start_server
 
 
 def client_for(srv):

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import SSLError
 
 from compat_helpers import (
     ACCESS_KEY,
+    BOTO_CONFIG,
     REGION,
     SECRET_KEY,
     cli_base_env,
@@ -27,8 +27,7 @@ from compat_helpers import (
 
 pytestmark = pytest.mark.tls
 
-CONFIG = Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=5,
-                read_timeout=30)
+CONFIG = BOTO_CONFIG
 
 SERVER_EXT = """\
 basicConstraints=critical,CA:FALSE
