@@ -2,7 +2,10 @@
 //!
 //! The crate is a library with a thin binary (`src/main.rs`). See `ARCHITECTURE.md` for the code
 //! map, the path of one request and the invariants each module keeps.
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 #![forbid(unsafe_code)]
 
 pub mod api;

@@ -17,7 +17,12 @@ async fn create_and_read_back() {
         .await
         .unwrap();
     assert!(created.arn().unwrap().contains(&format!(":secret:{name}-")));
-    let got = client.get_secret_value().secret_id(&name).send().await.unwrap();
+    let got = client
+        .get_secret_value()
+        .secret_id(&name)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(got.secret_string(), Some("s3cret"));
     assert_eq!(got.version_stages(), ["AWSCURRENT"]);
 }

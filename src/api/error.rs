@@ -64,9 +64,9 @@ impl From<StoreError> for ApiError {
                  versions and none is old enough to be removed."
                     .into(),
             ),
-            StoreError::TooManyTags => ApiError::LimitExceeded(
-                "You can't attach more than 50 tags to a secret.".into(),
-            ),
+            StoreError::TooManyTags => {
+                ApiError::LimitExceeded("You can't attach more than 50 tags to a secret.".into())
+            }
             other => {
                 tracing::error!(error = %other, "store failure");
                 ApiError::Internal

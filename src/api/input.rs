@@ -18,11 +18,19 @@ use crate::crypto::{SecretBytes, SecretValue};
 /// does; malformed JSON or a wrong type is a `SerializationException` whose message never
 /// echoes the input (it may hold a secret).
 pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    let body = if body.iter().all(u8::is_ascii_whitespace) {
-        b"{}".as_slice()
-    } else {
-        body
+    let first = body.iter().find(|b| !b.is_ascii_whitespace());
+    let body = match first {
+        None => b"{}".as_slice(),
+        // serde would read a JSON array as a struct by position; AWS wants an object.
+        Some(b'{') => body,
+        Some(_) => return Err(ApiError::Serialization),
     };
+    // JSON text is UTF-8 (RFC 8259). serde_json only checks the strings it keeps, so invalid
+    // UTF-8 inside an ignored (unknown) member would otherwise be accepted; AWS rejects the
+    // whole body.
+    if std::str::from_utf8(body).is_err() {
+        return Err(ApiError::Serialization);
+    }
     serde_json::from_slice(body).map_err(|_| ApiError::Serialization)
 }
 
@@ -139,7 +147,11 @@ mod tests {
         assert!(parse::<Probe>(br#"{"Flag":"true"}"#).is_err());
         assert!(parse::<Probe>(b"{").is_err());
         assert!(parse::<Probe>(b"[]").is_err());
+        assert!(parse::<Probe>(br#"["a"]"#).is_err());
+        assert!(parse::<Probe>(b"1").is_err());
         assert!(parse::<Probe>(br#"{"SecretBinary":"!!"}"#).is_err());
+        // Invalid UTF-8, even in a member that would be ignored.
+        assert!(parse::<Probe>(b"{\"Unknown\":\"\xff\"}").is_err());
         let p: Probe = parse(br#"{"SecretBinary":"AAE"}"#).unwrap();
         assert_eq!(p.secret_binary.unwrap().0.expose(), &[0, 1]);
         assert!(p.flag.is_none());

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::input::{SensitiveBlob, SensitiveString, secret_value, timestamp};
 use super::resolve::require_not_deleted;
-use super::tags::{TagInput, check_tags, to_tags};
+use super::tags::{TagInput, check_reserved_keys, check_tags, to_tags};
 use super::{ApiError, Operation, RequestContext, Service, Validator};
 use crate::clock::DAY_MILLIS;
 use crate::crypto::{SecretValue, random_bytes};
@@ -35,8 +35,9 @@ pub(super) fn check_value(
         && s.0.chars().count() <= 65_536
     {
         // The character limit holds but the quota is in bytes: a multi-byte string can pass one
-        // and fail the other.
-        v.blob_length("secretString", Some(s.0.len()), 1, 65_536);
+        // and fail the other. Only the maximum is checked in bytes: an empty string already
+        // failed the minimum above, and must be reported once, not twice.
+        v.blob_length("secretString", Some(s.0.len()), 0, 65_536);
     }
     v.blob_length("secretBinary", binary.map(|b| b.0.len()), 1, 65_536);
 }
@@ -221,10 +222,18 @@ impl Service {
         let mut v = Validator::new();
         v.required("name", &input.name)
             .length("name", input.name.as_deref(), 1, 512);
-        check_token(&mut v, "clientRequestToken", input.client_request_token.as_deref());
+        check_token(
+            &mut v,
+            "clientRequestToken",
+            input.client_request_token.as_deref(),
+        );
         v.length("description", input.description.as_deref(), 0, 2048)
             .length("kmsKeyId", input.kms_key_id.as_deref(), 0, 2048);
-        check_value(&mut v, input.secret_string.as_ref(), input.secret_binary.as_ref());
+        check_value(
+            &mut v,
+            input.secret_string.as_ref(),
+            input.secret_binary.as_ref(),
+        );
         check_tags(&mut v, input.tags.as_deref());
         v.count(
             "addReplicaRegions",
@@ -258,10 +267,11 @@ impl Service {
             region: ctx.region.clone(),
         };
         let suffix = arn_suffix()?;
-        let arn = SecretArn::new(&ctx.region, &ctx.caller.account_id, name.as_str(), &suffix)
-            .to_string();
+        let arn =
+            SecretArn::new(&ctx.region, &ctx.caller.account_id, name.as_str(), &suffix).to_string();
         // AWS authorises CreateSecret against the new secret's ARN.
-        let access = super::access::authorize(ctx, Operation::CreateSecret, &scope.account_id, &arn)?;
+        let access =
+            super::access::authorize(ctx, Operation::CreateSecret, &scope.account_id, &arn)?;
         let kms_key_id = self.check_kms_key(ctx, input.kms_key_id.as_deref()).await?;
 
         // A name still held by a secret past its recovery window is free: purge it first.
@@ -288,6 +298,12 @@ impl Service {
             None => None,
         };
         let tags = input.tags.as_deref().map(to_tags);
+        if let Some(t) = &tags {
+            check_reserved_keys(t)?;
+            if t.len() > crate::store::MAX_TAGS_PER_SECRET {
+                return Err(StoreError::TooManyTags.into());
+            }
+        }
         let new = NewSecret {
             scope: scope.clone(),
             name: name.as_str().to_string(),
@@ -370,20 +386,35 @@ impl Service {
         input: UpdateSecretInput,
     ) -> Result<ArnNameOutput, ApiError> {
         let mut v = Validator::new();
-        v.required("secretId", &input.secret_id)
-            .length("secretId", input.secret_id.as_deref(), 1, 2048);
-        check_token(&mut v, "clientRequestToken", input.client_request_token.as_deref());
+        v.required("secretId", &input.secret_id).length(
+            "secretId",
+            input.secret_id.as_deref(),
+            1,
+            2048,
+        );
+        check_token(
+            &mut v,
+            "clientRequestToken",
+            input.client_request_token.as_deref(),
+        );
         v.length("description", input.description.as_deref(), 0, 2048)
             .length("kmsKeyId", input.kms_key_id.as_deref(), 0, 2048);
-        check_value(&mut v, input.secret_string.as_ref(), input.secret_binary.as_ref());
-        v.length("type", input.secret_type.as_deref(), 0, 256).finish()?;
+        check_value(
+            &mut v,
+            input.secret_string.as_ref(),
+            input.secret_binary.as_ref(),
+        );
+        v.length("type", input.secret_type.as_deref(), 0, 256)
+            .finish()?;
         let value = secret_value(input.secret_string.as_ref(), input.secret_binary.as_ref())?;
         let token = match (&value, &input.client_request_token) {
             (Some(_), None) => return Err(ApiError::missing_token()),
             (_, t) => t.clone(),
         };
         let secret_id = input.secret_id.as_deref().unwrap_or_default();
-        let (record, access) = self.resolve(ctx, Operation::UpdateSecret, secret_id).await?;
+        let (record, access) = self
+            .resolve(ctx, Operation::UpdateSecret, secret_id)
+            .await?;
         require_not_deleted(&record)?;
 
         let kms_key_id = match &input.kms_key_id {
@@ -407,7 +438,9 @@ impl Service {
             _ => None,
         };
         if has_metadata {
-            self.store.update_metadata(record.pk, update, ctx.now).await?;
+            self.store
+                .update_metadata(record.pk, update, ctx.now)
+                .await?;
         }
         Ok(ArnNameOutput {
             arn: record.arn,
@@ -453,8 +486,13 @@ impl Service {
             let arn = if secret_id.starts_with("arn:") {
                 secret_id.to_string()
             } else {
-                SecretArn::new(&ctx.region, &ctx.caller.account_id, secret_id, &arn_suffix()?)
-                    .to_string()
+                SecretArn::new(
+                    &ctx.region,
+                    &ctx.caller.account_id,
+                    secret_id,
+                    &arn_suffix()?,
+                )
+                .to_string()
             };
             return Ok(DeleteSecretOutput {
                 arn,

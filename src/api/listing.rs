@@ -35,9 +35,13 @@ pub(super) fn check_filters(v: &mut Validator, filters: Option<&[FilterInput]>) 
         let base = format!("filters.{}.member", i + 1);
         v.one_of(&format!("{base}.key"), f.key.as_deref(), &keys);
         let values = f.values.as_deref();
-        v.count(&format!("{base}.values"), values.map(<[String]>::len), 1, 10, || {
-            format!("[{}]", values.unwrap_or_default().join(", "))
-        });
+        v.count(
+            &format!("{base}.values"),
+            values.map(<[String]>::len),
+            1,
+            10,
+            || format!("[{}]", values.unwrap_or_default().join(", ")),
+        );
         for (j, value) in values.unwrap_or_default().iter().enumerate() {
             let path = format!("{base}.values.{}.member", j + 1);
             v.length(&path, Some(value), 0, 512).pattern(
@@ -177,14 +181,23 @@ impl Service {
         input: ListSecretsInput,
     ) -> Result<ListSecretsOutput, ApiError> {
         let mut v = Validator::new();
-        v.range("maxResults", input.max_results, 1, 100)
-            .length("nextToken", input.next_token.as_deref(), 1, 4096);
+        v.range("maxResults", input.max_results, 1, 100).length(
+            "nextToken",
+            input.next_token.as_deref(),
+            1,
+            4096,
+        );
         check_filters(&mut v, input.filters.as_deref());
         v.one_of("sortOrder", input.sort_order.as_deref(), &["asc", "desc"])
             .one_of(
                 "sortBy",
                 input.sort_by.as_deref(),
-                &["created-date", "last-accessed-date", "last-changed-date", "name"],
+                &[
+                    "created-date",
+                    "last-accessed-date",
+                    "last-changed-date",
+                    "name",
+                ],
             )
             .finish()?;
         authorize(ctx, Operation::ListSecrets, &ctx.caller.account_id, "*")?;

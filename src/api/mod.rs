@@ -223,6 +223,9 @@ mod tests {
         }
         assert_eq!(Operation::from_target("secretsmanager.RotateSecret"), None);
         assert_eq!(Operation::from_target("TrentService.Encrypt"), None);
-        assert_eq!(Operation::GetSecretValue.iam_action(), "secretsmanager:GetSecretValue");
+        assert_eq!(
+            Operation::GetSecretValue.iam_action(),
+            "secretsmanager:GetSecretValue"
+        );
     }
 }

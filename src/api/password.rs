@@ -94,9 +94,19 @@ pub(super) fn get_random_password(
 ) -> Result<GetRandomPasswordOutput, ApiError> {
     Validator::new()
         .range("passwordLength", input.password_length, 1, 4096)
-        .length("excludeCharacters", input.exclude_characters.as_deref(), 0, 4096)
+        .length(
+            "excludeCharacters",
+            input.exclude_characters.as_deref(),
+            0,
+            4096,
+        )
         .finish()?;
-    authorize(ctx, Operation::GetRandomPassword, &ctx.caller.account_id, "*")?;
+    authorize(
+        ctx,
+        Operation::GetRandomPassword,
+        &ctx.caller.account_id,
+        "*",
+    )?;
     let length = usize::try_from(input.password_length.unwrap_or(32)).unwrap_or(32);
     let excluded = input.exclude_characters.unwrap_or_default();
     let mut classes: Vec<Vec<char>> = Vec::new();

@@ -125,7 +125,9 @@ impl Service {
         if given == key.key_id || given == key.arn {
             return Ok(Some(given.to_string()));
         }
-        Err(ApiError::AccessDenied("Access to KMS is not allowed".into()))
+        Err(ApiError::AccessDenied(
+            "Access to KMS is not allowed".into(),
+        ))
     }
 }
 

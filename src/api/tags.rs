@@ -24,6 +24,20 @@ pub(super) fn check_tags(v: &mut Validator, tags: Option<&[TagInput]>) {
     }
 }
 
+/// AWS reserves the `aws:` prefix for its own tags; callers may not set such keys.
+pub(super) fn check_reserved_keys(tags: &[Tag]) -> Result<(), ApiError> {
+    if tags.iter().any(|t| {
+        t.key
+            .get(..4)
+            .is_some_and(|p| p.eq_ignore_ascii_case("aws:"))
+    }) {
+        return Err(ApiError::InvalidParameter(
+            "Tag keys can't start with the prefix aws:, which is reserved for AWS use.".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// Converts validated wire tags; later duplicates of a key overwrite earlier ones.
 pub(super) fn to_tags(tags: &[TagInput]) -> Vec<Tag> {
     let mut out: Vec<Tag> = Vec::with_capacity(tags.len());
@@ -74,6 +88,7 @@ impl Service {
         let (record, _) = self.resolve(ctx, Operation::TagResource, secret_id).await?;
         require_not_deleted(&record)?;
         let tags = to_tags(input.tags.as_deref().unwrap_or_default());
+        check_reserved_keys(&tags)?;
         self.store.tag_secret(record.pk, &tags, ctx.now).await?;
         Ok(Empty {})
     }
@@ -87,12 +102,20 @@ impl Service {
         v.required("secretId", &input.secret_id)
             .length("secretId", input.secret_id.as_deref(), 1, 2048)
             .required("tagKeys", &input.tag_keys);
-        for (i, key) in input.tag_keys.as_deref().unwrap_or_default().iter().enumerate() {
+        for (i, key) in input
+            .tag_keys
+            .as_deref()
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
             v.length(&format!("tagKeys.{}.member", i + 1), Some(key), 1, 128);
         }
         v.finish()?;
         let secret_id = input.secret_id.as_deref().unwrap_or_default();
-        let (record, _) = self.resolve(ctx, Operation::UntagResource, secret_id).await?;
+        let (record, _) = self
+            .resolve(ctx, Operation::UntagResource, secret_id)
+            .await?;
         require_not_deleted(&record)?;
         let keys = input.tag_keys.unwrap_or_default();
         self.store.untag_secret(record.pk, &keys, ctx.now).await?;

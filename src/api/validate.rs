@@ -165,7 +165,10 @@ impl Validator {
             self.push(
                 value_part(Some(v), false),
                 path,
-                &format!("Member must satisfy enum value set: [{}]", allowed.join(", ")),
+                &format!(
+                    "Member must satisfy enum value set: [{}]",
+                    allowed.join(", ")
+                ),
             );
         }
         self
@@ -214,7 +217,10 @@ mod tests {
     #[test]
     fn coral_messages() {
         let none: Option<String> = None;
-        let err = Validator::new().required("secretId", &none).finish().unwrap_err();
+        let err = Validator::new()
+            .required("secretId", &none)
+            .finish()
+            .unwrap_err();
         assert_eq!(
             err,
             ApiError::Validation(
@@ -229,7 +235,9 @@ mod tests {
             .length_sensitive("secretString", Some(""), 1, 10)
             .finish()
             .unwrap_err();
-        let ApiError::Validation(msg) = err else { panic!() };
+        let ApiError::Validation(msg) = err else {
+            panic!()
+        };
         assert_eq!(
             msg,
             "3 validation errors detected: Value '4097' at 'passwordLength' failed to satisfy \
@@ -238,6 +246,11 @@ mod tests {
              [asc, desc]; Value at 'secretString' failed to satisfy constraint: Member must have \
              length greater than or equal to 1"
         );
-        assert!(Validator::new().length("x", Some("ab"), 1, 2).finish().is_ok());
+        assert!(
+            Validator::new()
+                .length("x", Some("ab"), 1, 2)
+                .finish()
+                .is_ok()
+        );
     }
 }

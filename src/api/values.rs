@@ -5,7 +5,9 @@ use serde::{Deserialize, Serialize, Serializer};
 use zeroize::Zeroizing;
 
 use super::access::{Access, authorize};
-use super::input::{SensitiveBlob, SensitiveString, decode_token, encode_blob, encode_token, timestamp};
+use super::input::{
+    SensitiveBlob, SensitiveString, decode_token, encode_blob, encode_token, timestamp,
+};
 use super::lifecycle::{check_token, check_value};
 use super::listing::{ListParams, check_filters};
 use super::resolve::require_not_deleted;
@@ -13,7 +15,7 @@ use super::{ApiError, Operation, RequestContext, Service, Validator};
 use crate::clock::{DAY_MILLIS, truncate_to_day};
 use crate::crypto::SecretValue;
 use crate::model::VersionStage;
-use crate::store::{StageError, StageRequest, StoreError, VersionRecord, SecretRecord};
+use crate::store::{SecretRecord, StageError, StageRequest, StoreError, VersionRecord};
 
 /// A secret value on its way out: zeroized on drop, serialised as a plain JSON string.
 #[derive(Clone)]
@@ -260,7 +262,11 @@ impl Service {
                         "Secrets Manager can't find the specified secret value for VersionId: {id}"
                     ))
                 };
-                let v = self.store.version(record.pk, id).await?.ok_or_else(not_found)?;
+                let v = self
+                    .store
+                    .version(record.pk, id)
+                    .await?
+                    .ok_or_else(not_found)?;
                 if let Some(stage) = version_stage
                     && !v.stages.iter().any(|s| s == stage)
                 {
@@ -284,7 +290,11 @@ impl Service {
                     ))
                 };
                 let id = record.labels.get(stage).ok_or_else(not_found)?;
-                let v = self.store.version(record.pk, id).await?.ok_or_else(not_found)?;
+                let v = self
+                    .store
+                    .version(record.pk, id)
+                    .await?
+                    .ok_or_else(not_found)?;
                 if v.sealed.is_none() {
                     return Err(not_found());
                 }
@@ -321,8 +331,12 @@ impl Service {
         input: GetSecretValueInput,
     ) -> Result<SecretValueEntry, ApiError> {
         let mut v = Validator::new();
-        v.required("secretId", &input.secret_id)
-            .length("secretId", input.secret_id.as_deref(), 1, 2048);
+        v.required("secretId", &input.secret_id).length(
+            "secretId",
+            input.secret_id.as_deref(),
+            1,
+            2048,
+        );
         check_token(&mut v, "versionId", input.version_id.as_deref());
         v.length("versionStage", input.version_stage.as_deref(), 1, 256)
             .finish()?;
@@ -346,10 +360,22 @@ impl Service {
         input: PutSecretValueInput,
     ) -> Result<PutSecretValueOutput, ApiError> {
         let mut v = Validator::new();
-        v.required("secretId", &input.secret_id)
-            .length("secretId", input.secret_id.as_deref(), 1, 2048);
-        check_token(&mut v, "clientRequestToken", input.client_request_token.as_deref());
-        check_value(&mut v, input.secret_string.as_ref(), input.secret_binary.as_ref());
+        v.required("secretId", &input.secret_id).length(
+            "secretId",
+            input.secret_id.as_deref(),
+            1,
+            2048,
+        );
+        check_token(
+            &mut v,
+            "clientRequestToken",
+            input.client_request_token.as_deref(),
+        );
+        check_value(
+            &mut v,
+            input.secret_string.as_ref(),
+            input.secret_binary.as_ref(),
+        );
         check_stages(&mut v, "versionStages", input.version_stages.as_deref());
         v.length("rotationToken", input.rotation_token.as_deref(), 36, 256)
             .pattern(
@@ -363,13 +389,13 @@ impl Service {
             .client_request_token
             .clone()
             .ok_or_else(ApiError::missing_token)?;
-        let value = super::input::secret_value(
-            input.secret_string.as_ref(),
-            input.secret_binary.as_ref(),
-        )?
-        .ok_or_else(|| {
-            ApiError::InvalidRequest("You must provide either SecretString or SecretBinary.".into())
-        })?;
+        let value =
+            super::input::secret_value(input.secret_string.as_ref(), input.secret_binary.as_ref())?
+                .ok_or_else(|| {
+                    ApiError::InvalidRequest(
+                        "You must provide either SecretString or SecretBinary.".into(),
+                    )
+                })?;
         let secret_id = input.secret_id.as_deref().unwrap_or_default();
         let (record, access) = self
             .resolve(ctx, Operation::PutSecretValue, secret_id)
@@ -443,7 +469,10 @@ impl Service {
                 };
                 let (records, token) = self.list_page(ctx, &params).await?;
                 next_token = token;
-                records.into_iter().map(|r| (r.arn.clone(), Some(r))).collect()
+                records
+                    .into_iter()
+                    .map(|r| (r.arn.clone(), Some(r)))
+                    .collect()
             }
         };
         for (secret_id, listed) in targets {
@@ -454,7 +483,10 @@ impl Service {
                             authorize(ctx, Operation::GetSecretValue, &r.account_id, &r.arn)?;
                         (r, access)
                     }
-                    None => self.resolve(ctx, Operation::GetSecretValue, &secret_id).await?,
+                    None => {
+                        self.resolve(ctx, Operation::GetSecretValue, &secret_id)
+                            .await?
+                    }
                 };
                 self.read_version(ctx, &access, &record, None, None).await
             }
@@ -546,8 +578,16 @@ impl Service {
             .length("secretId", input.secret_id.as_deref(), 1, 2048)
             .required("versionStage", &input.version_stage)
             .length("versionStage", input.version_stage.as_deref(), 1, 256);
-        check_token(&mut v, "removeFromVersionId", input.remove_from_version_id.as_deref());
-        check_token(&mut v, "moveToVersionId", input.move_to_version_id.as_deref());
+        check_token(
+            &mut v,
+            "removeFromVersionId",
+            input.remove_from_version_id.as_deref(),
+        );
+        check_token(
+            &mut v,
+            "moveToVersionId",
+            input.move_to_version_id.as_deref(),
+        );
         v.finish()?;
         let secret_id = input.secret_id.as_deref().unwrap_or_default();
         let (record, _) = self

@@ -53,7 +53,12 @@ struct ServeArgs {
     #[arg(long)]
     insecure_listen: bool,
     /// Log format on stderr.
-    #[arg(long, env = "STRONGBOX_LOG_FORMAT", value_enum, default_value = "human")]
+    #[arg(
+        long,
+        env = "STRONGBOX_LOG_FORMAT",
+        value_enum,
+        default_value = "human"
+    )]
     log_format: LogFormat,
     /// Seconds between purges of secrets past their recovery window.
     #[arg(long, default_value = "60")]
@@ -88,7 +93,10 @@ fn bootstrap_key() -> Option<(String, SecretAccessKey)> {
 
 fn serve(args: ServeArgs) -> std::process::ExitCode {
     init_logging(args.log_format);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("strongbox: cannot start the async runtime: {e}");
@@ -146,13 +154,14 @@ fn serve(args: ServeArgs) -> std::process::ExitCode {
 async fn shutdown_signal() {
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {},
             _ = term.recv() => {},

@@ -80,7 +80,8 @@ impl AeadKey {
             return Err(CryptoError::Malformed);
         }
         let (nonce_bytes, body) = sealed.split_at(NONCE_LEN);
-        let nonce = Nonce::try_assume_unique_for_key(nonce_bytes).map_err(|_| CryptoError::Malformed)?;
+        let nonce =
+            Nonce::try_assume_unique_for_key(nonce_bytes).map_err(|_| CryptoError::Malformed)?;
         // Zeroizing<Vec> wipes its whole capacity on drop, so the tag bytes that `truncate`
         // leaves behind are wiped too.
         let mut work = Zeroizing::new(body.to_vec());
@@ -104,11 +105,17 @@ mod tests {
         let sealed = key.seal(b"value", b"aad-1").unwrap();
         assert_eq!(sealed.len(), 5 + OVERHEAD);
         assert_eq!(key.open(&sealed, b"aad-1").unwrap().expose(), b"value");
-        assert_eq!(key.open(&sealed, b"aad-2").unwrap_err(), CryptoError::Unauthentic);
+        assert_eq!(
+            key.open(&sealed, b"aad-2").unwrap_err(),
+            CryptoError::Unauthentic
+        );
         let mut tampered = sealed.clone();
         tampered[NONCE_LEN] ^= 1;
         assert!(key.open(&tampered, b"aad-1").is_err());
-        assert_eq!(key.open(&sealed[..10], b"aad-1").unwrap_err(), CryptoError::Malformed);
+        assert_eq!(
+            key.open(&sealed[..10], b"aad-1").unwrap_err(),
+            CryptoError::Malformed
+        );
     }
 
     #[test]

@@ -62,9 +62,10 @@ pub fn seal_value(
     header.extend_from_slice(&kms_key.material_version.to_be_bytes());
 
     let data_key = AeadKey::generate()?;
-    let wrapped = kms_key
-        .key
-        .seal(data_key.raw().expose(), &context.aad(DATA_KEY_PURPOSE, &header))?;
+    let wrapped = kms_key.key.seal(
+        data_key.raw().expose(),
+        &context.aad(DATA_KEY_PURPOSE, &header),
+    )?;
     let wrapped_len = u16::try_from(wrapped.len()).map_err(|_| CryptoError::Malformed)?;
     let plaintext = value.encode();
     let sealed_value = data_key.seal(plaintext.expose(), &context.aad(VALUE_PURPOSE, &header))?;
@@ -181,8 +182,14 @@ mod tests {
             secret_arn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-XyZxYz",
             ..CTX
         };
-        assert_eq!(open_value(&k, other_version, &sealed).unwrap_err(), CryptoError::Unauthentic);
-        assert_eq!(open_value(&k, other_arn, &sealed).unwrap_err(), CryptoError::Unauthentic);
+        assert_eq!(
+            open_value(&k, other_version, &sealed).unwrap_err(),
+            CryptoError::Unauthentic
+        );
+        assert_eq!(
+            open_value(&k, other_arn, &sealed).unwrap_err(),
+            CryptoError::Unauthentic
+        );
         assert!(!sealed.windows(6).any(|w| w == b"s3cret"));
     }
 
@@ -193,7 +200,8 @@ mod tests {
             let junk: Vec<u8> = (0..len).map(|i| (i * 7 + 1) as u8).collect();
             assert!(open_value(&k, CTX, &junk).is_err());
         }
-        let mut sealed = seal_value(&k, CTX, &SecretValue::Binary(SecretBytes::new(vec![1]))).unwrap();
+        let mut sealed =
+            seal_value(&k, CTX, &SecretValue::Binary(SecretBytes::new(vec![1]))).unwrap();
         let last = sealed.len() - 1;
         sealed[last] ^= 0x80;
         assert!(open_value(&k, CTX, &sealed).is_err());

@@ -142,7 +142,12 @@ impl Keyring {
         now: EpochMillis,
     ) -> Result<Arc<KmsKey>, CryptoError> {
         let scope = (account.to_string(), region.to_string());
-        if let Some(k) = self.by_scope.read().ok().and_then(|m| m.get(&scope).cloned()) {
+        if let Some(k) = self
+            .by_scope
+            .read()
+            .ok()
+            .and_then(|m| m.get(&scope).cloned())
+        {
             return Ok(k);
         }
         let record = match self

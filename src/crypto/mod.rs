@@ -12,7 +12,7 @@ mod secret;
 
 pub use aead::{AeadKey, random_bytes};
 pub use envelope::{EncryptionContext, SEALED_FORMAT_V1, open_value, seal_value, sealed_key_id};
-pub use keyring::{DEFAULT_KEY_ALIAS, KmsKey, Keyring, RootKey};
+pub use keyring::{DEFAULT_KEY_ALIAS, Keyring, KmsKey, RootKey};
 pub use secret::{SecretBytes, SecretValue};
 
 /// A cryptographic failure. Deliberately carries no detail: details could leak key material.

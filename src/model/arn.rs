@@ -170,7 +170,10 @@ mod tests {
     #[test]
     fn parses_secret_ids() {
         assert_eq!(SecretRef::parse("db"), Ok(SecretRef::Name("db".into())));
-        assert_eq!(SecretRef::parse("bad name"), Err(SecretRefError::InvalidName));
+        assert_eq!(
+            SecretRef::parse("bad name"),
+            Err(SecretRefError::InvalidName)
+        );
         assert_eq!(
             SecretRef::parse("arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbC123"),
             Ok(SecretRef::Arn {

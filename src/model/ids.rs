@@ -112,10 +112,24 @@ mod tests {
 
     #[test]
     fn regions() {
-        for ok in ["us-east-1", "eu-west-3", "us-gov-west-1", "cn-north-1", "a-1"] {
+        for ok in [
+            "us-east-1",
+            "eu-west-3",
+            "us-gov-west-1",
+            "cn-north-1",
+            "a-1",
+        ] {
             assert!(is_valid_region(ok), "{ok}");
         }
-        for bad in ["", "us-east", "US-east-1", "us--east-1", "-1", "us-east-1a", "useast1"] {
+        for bad in [
+            "",
+            "us-east",
+            "US-east-1",
+            "us--east-1",
+            "-1",
+            "us-east-1a",
+            "useast1",
+        ] {
             assert!(!is_valid_region(bad), "{bad}");
         }
     }

@@ -7,7 +7,9 @@ mod arn;
 mod ids;
 
 pub use arn::{SecretArn, SecretRef, SecretRefError};
-pub use ids::{Region, SecretName, VersionId, VersionStage, is_valid_region, is_valid_secret_name_char};
+pub use ids::{
+    Region, SecretName, VersionId, VersionStage, is_valid_region, is_valid_secret_name_char,
+};
 
 use serde::{Deserialize, Serialize};
 

@@ -5,7 +5,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::auth::{Caller, MemoryCredentialStore, PrincipalKind, SecretAccessKey, StoredCredential};
+use crate::auth::{
+    Caller, MemoryCredentialStore, PrincipalKind, SecretAccessKey, StoredCredential,
+};
 use crate::clock::Clock;
 use crate::crypto::{RootKey, random_bytes};
 use crate::store::{AccessKeyRecord, SqliteStore, Store};
@@ -55,7 +57,10 @@ fn random_from(alphabet: &[u8], n: usize) -> std::io::Result<String> {
 
 /// A new long-term access key pair shaped like AWS's: `AKIA` + 16, and 40 characters.
 pub fn generate_access_key() -> std::io::Result<(String, SecretAccessKey)> {
-    let id = format!("AKIA{}", random_from(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)?);
+    let id = format!(
+        "AKIA{}",
+        random_from(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)?
+    );
     let secret = random_from(
         b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
         40,
@@ -173,7 +178,10 @@ impl DataDir {
         let root = guard.as_ref().ok_or("root key already taken")?;
         for record in records {
             let secret = root
-                .unwrap(&access_key_label(&record.access_key_id), &record.sealed_secret)
+                .unwrap(
+                    &access_key_label(&record.access_key_id),
+                    &record.sealed_secret,
+                )
                 .map_err(|_| format!("access key {} failed to unwrap", record.access_key_id))?;
             let secret = String::from_utf8(secret.expose().to_vec())
                 .map_err(|_| "access key secret is not UTF-8")?;

@@ -20,7 +20,9 @@ use tokio_rustls::TlsAcceptor;
 pub use datadir::{CREDENTIALS_FILE, DataDir, ROOT_KEY_FILE};
 
 use crate::api::Service;
-use crate::auth::{Authenticator, Caller, MemoryCredentialStore, SecretAccessKey, StoredCredential};
+use crate::auth::{
+    Authenticator, Caller, MemoryCredentialStore, SecretAccessKey, StoredCredential,
+};
 use crate::clock::Clock;
 use crate::crypto::Keyring;
 use crate::wire::{DEFAULT_MAX_BODY_BYTES, Frontend};
@@ -92,7 +94,9 @@ pub struct Server {
 
 impl std::fmt::Debug for Server {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Server").field("config", &self.config).finish()
+        f.debug_struct("Server")
+            .field("config", &self.config)
+            .finish()
     }
 }
 
@@ -106,9 +110,13 @@ impl Server {
             Some((cert, key)) => Some(tls::acceptor(cert, key).map_err(StartError::Tls)?),
             None => None,
         };
-        let data_dir = DataDir::open(&config.data_dir, config.account_id.as_deref(), clock.as_ref())
-            .await
-            .map_err(|e| StartError::DataDir(e.to_string()))?;
+        let data_dir = DataDir::open(
+            &config.data_dir,
+            config.account_id.as_deref(),
+            clock.as_ref(),
+        )
+        .await
+        .map_err(|e| StartError::DataDir(e.to_string()))?;
         let credentials = Arc::new(MemoryCredentialStore::new());
         data_dir
             .load_credentials(&credentials)

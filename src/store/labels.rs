@@ -217,7 +217,12 @@ mod tests {
 
     #[test]
     fn explicit_put_moves_only_listed_labels() {
-        let m = map(&[("AWSCURRENT", "v1"), ("one", "v2"), ("two", "v2"), ("three", "v2")]);
+        let m = map(&[
+            ("AWSCURRENT", "v1"),
+            ("one", "v2"),
+            ("two", "v2"),
+            ("three", "v2"),
+        ]);
         let req = StageRequest::Explicit(vec!["four".into(), "one".into(), "two".into()]);
         let m = plan_put(&m, "v3", &req).unwrap();
         assert_eq!(labels_of(&m, "v2"), vec!["three"]);
@@ -245,7 +250,11 @@ mod tests {
     #[test]
     fn update_stage_rules() {
         let versions = |v: &str| ["v1", "v2", "v3"].contains(&v);
-        let m = map(&[("AWSCURRENT", "v1"), ("AWSPENDING", "v2"), ("AWSPREVIOUS", "v3")]);
+        let m = map(&[
+            ("AWSCURRENT", "v1"),
+            ("AWSPENDING", "v2"),
+            ("AWSPREVIOUS", "v3"),
+        ]);
         // AWSCURRENT elsewhere needs RemoveFromVersionId.
         assert_eq!(
             plan_update_stage(&m, &versions, "AWSCURRENT", Some("v2"), None),

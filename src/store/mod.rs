@@ -322,7 +322,8 @@ pub trait Store: Send + Sync + 'static {
         lookup: SecretLookup<'_>,
     ) -> StoreResult<Option<SecretRecord>>;
     /// One version of a secret.
-    async fn version(&self, secret_pk: i64, version_id: &str) -> StoreResult<Option<VersionRecord>>;
+    async fn version(&self, secret_pk: i64, version_id: &str)
+    -> StoreResult<Option<VersionRecord>>;
     /// All versions of a secret, oldest first.
     async fn versions(&self, secret_pk: i64) -> StoreResult<Vec<VersionRecord>>;
     /// Stores a new version and moves labels per `stages` in one transaction; prunes unlabelled

@@ -108,7 +108,9 @@ pub struct SqliteStore {
 
 impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqliteStore").field("path", &self.path).finish()
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .finish()
     }
 }
 
@@ -160,7 +162,19 @@ impl SqliteStore {
                 Some(c) => c,
                 None => open_connection(&path)?,
             };
-            let result = f(&conn);
+            // One read transaction around all of `f`'s statements: a read that takes several
+            // SELECTs (a secret then its labels, the labels then the versions, a list page then
+            // each secret's labels) must see one snapshot. In autocommit mode each SELECT saw
+            // the latest commit, so a writer committing in between (e.g. a put that moves
+            // AWSPREVIOUS and prunes its old holder) produced states that never existed, such
+            // as versions() with no AWSPREVIOUS. The conformance suite's concurrent readers
+            // test catches this.
+            let result = (|| {
+                let tx = conn.unchecked_transaction()?;
+                let out = f(&tx)?;
+                tx.commit()?;
+                Ok(out)
+            })();
             if let Ok(mut pool) = readers.lock()
                 && pool.len() < READ_POOL
             {
@@ -228,8 +242,11 @@ fn secret_from_row(row: &Row<'_>) -> rusqlite::Result<SecretRecord> {
 }
 
 fn load_labels(conn: &Connection, pk: i64) -> StoreResult<LabelMap> {
-    let mut stmt = conn.prepare_cached("SELECT stage, version_id FROM stages WHERE secret_pk = ?1")?;
-    let rows = stmt.query_map([pk], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+    let mut stmt =
+        conn.prepare_cached("SELECT stage, version_id FROM stages WHERE secret_pk = ?1")?;
+    let rows = stmt.query_map([pk], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+    })?;
     Ok(rows.collect::<rusqlite::Result<LabelMap>>()?)
 }
 
@@ -328,7 +345,11 @@ fn cursor_of(record: &SecretRecord, key: SortKey) -> Cursor {
 
 fn list_page(conn: &Connection, scope: &Scope, q: &ListQuery) -> StoreResult<ListPage> {
     let col = sort_column(q.sort);
-    let (cmp, dir) = if q.descending { ("<", "DESC") } else { (">", "ASC") };
+    let (cmp, dir) = if q.descending {
+        ("<", "DESC")
+    } else {
+        (">", "ASC")
+    };
     let deleted_clause = if q.include_deleted {
         ""
     } else {
@@ -365,7 +386,14 @@ fn list_page(conn: &Connection, scope: &Scope, q: &ListQuery) -> StoreResult<Lis
                     CursorValue::Text(t) => t.clone().into(),
                 };
                 let rows = stmt.query_map(
-                    params![scope.account_id, scope.region, q.now, LIST_BATCH as i64, value, c.pk],
+                    params![
+                        scope.account_id,
+                        scope.region,
+                        q.now,
+                        LIST_BATCH as i64,
+                        value,
+                        c.pk
+                    ],
                     secret_from_row,
                 )?;
                 rows.collect::<rusqlite::Result<_>>()?
@@ -640,7 +668,11 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn version(&self, secret_pk: i64, version_id: &str) -> StoreResult<Option<VersionRecord>> {
+    async fn version(
+        &self,
+        secret_pk: i64,
+        version_id: &str,
+    ) -> StoreResult<Option<VersionRecord>> {
         let version_id = version_id.to_string();
         self.read(move |c| {
             let row = c
@@ -735,13 +767,22 @@ impl Store for SqliteStore {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             require_secret(&tx, secret_pk)?;
             if let Some(d) = &update.description {
-                tx.execute("UPDATE secrets SET description = ?2 WHERE pk = ?1", params![secret_pk, d])?;
+                tx.execute(
+                    "UPDATE secrets SET description = ?2 WHERE pk = ?1",
+                    params![secret_pk, d],
+                )?;
             }
             if let Some(k) = &update.kms_key_id {
-                tx.execute("UPDATE secrets SET kms_key_id = ?2 WHERE pk = ?1", params![secret_pk, k])?;
+                tx.execute(
+                    "UPDATE secrets SET kms_key_id = ?2 WHERE pk = ?1",
+                    params![secret_pk, k],
+                )?;
             }
             if let Some(t) = &update.secret_type {
-                tx.execute("UPDATE secrets SET secret_type = ?2 WHERE pk = ?1", params![secret_pk, t])?;
+                tx.execute(
+                    "UPDATE secrets SET secret_type = ?2 WHERE pk = ?1",
+                    params![secret_pk, t],
+                )?;
             }
             touch(&tx, secret_pk, now)?;
             tx.commit()?;
@@ -879,9 +920,16 @@ impl Store for SqliteStore {
     async fn purge_expired(&self, now: EpochMillis) -> StoreResult<u64> {
         self.write(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let filter = "SELECT pk FROM secrets WHERE deletion_ms IS NOT NULL AND deletion_ms <= ?1";
-            tx.execute(&format!("DELETE FROM stages WHERE secret_pk IN ({filter})"), [now])?;
-            tx.execute(&format!("DELETE FROM versions WHERE secret_pk IN ({filter})"), [now])?;
+            let filter =
+                "SELECT pk FROM secrets WHERE deletion_ms IS NOT NULL AND deletion_ms <= ?1";
+            tx.execute(
+                &format!("DELETE FROM stages WHERE secret_pk IN ({filter})"),
+                [now],
+            )?;
+            tx.execute(
+                &format!("DELETE FROM versions WHERE secret_pk IN ({filter})"),
+                [now],
+            )?;
             let n = tx.execute(
                 "DELETE FROM secrets WHERE deletion_ms IS NOT NULL AND deletion_ms <= ?1",
                 [now],

@@ -45,7 +45,10 @@ pub fn error_response(e: &ApiError) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(Bytes::from(bytes)));
     *response.status_mut() = status;
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON_CONTENT_TYPE));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(JSON_CONTENT_TYPE),
+    );
     headers.insert("x-amzn-ErrorType", HeaderValue::from_static(code));
     response
 }
@@ -79,7 +82,10 @@ mod tests {
                 "message":"Missing Authentication Token"})
         );
         let r = error_response(&ApiError::Serialization);
-        assert_eq!(body_of(r).await, serde_json::json!({"__type":"SerializationException"}));
+        assert_eq!(
+            body_of(r).await,
+            serde_json::json!({"__type":"SerializationException"})
+        );
         assert_eq!(error_response(&ApiError::Internal).status(), 500);
     }
 }

@@ -44,7 +44,10 @@ impl std::fmt::Debug for Frontend {
     }
 }
 
-fn with_common_headers(mut response: Response<Full<Bytes>>, request_id: &str) -> Response<Full<Bytes>> {
+fn with_common_headers(
+    mut response: Response<Full<Bytes>>,
+    request_id: &str,
+) -> Response<Full<Bytes>> {
     if let Ok(v) = HeaderValue::from_str(request_id) {
         response.headers_mut().insert("x-amzn-RequestId", v);
     }
@@ -130,7 +133,10 @@ impl Frontend {
         let body: Zeroizing<Vec<u8>> = match Limited::new(body, self.max_body_bytes).collect().await
         {
             Ok(collected) => Zeroizing::new(collected.to_bytes().to_vec()),
-            Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
+            Err(e)
+                if e.downcast_ref::<http_body_util::LengthLimitError>()
+                    .is_some() =>
+            {
                 return (Err(ApiError::RequestTooLarge), None);
             }
             Err(_) => return (Err(ApiError::Serialization), None),
@@ -143,13 +149,14 @@ impl Frontend {
             headers: &parts.headers,
             body: &body,
         };
-        let authenticated = match self
-            .authenticator
-            .authenticate(&signed, &[Operation::SERVICE], now)
-        {
-            Ok(a) => a,
-            Err(e) => return (Err(ApiError::Auth(e)), None),
-        };
+        let authenticated =
+            match self
+                .authenticator
+                .authenticate(&signed, &[Operation::SERVICE], now)
+            {
+                Ok(a) => a,
+                Err(e) => return (Err(ApiError::Auth(e)), None),
+            };
         let principal = Some(authenticated.caller.arn.clone());
         let Some(op) = op.filter(|_| parts.method == Method::POST) else {
             return (Err(ApiError::UnknownOperation), principal);

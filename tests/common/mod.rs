@@ -104,7 +104,9 @@ impl TestServer {
             .region(Region::new(region.to_string()))
             .endpoint_url(self.endpoint())
             .credentials_provider(Credentials::new(access_key, secret_key, None, None, "test"))
-            .time_source(aws_smithy_async::time::SharedTimeSource::new(ManualTimeSource(clock)))
+            .time_source(aws_smithy_async::time::SharedTimeSource::new(
+                ManualTimeSource(clock),
+            ))
             .http_client(aws_smithy_http_client::Builder::new().build_http())
             .build();
         aws_sdk_secretsmanager::Client::from_conf(config)
@@ -113,7 +115,10 @@ impl TestServer {
     /// Sends a raw request signed with the bootstrap credential for us-east-1.
     pub async fn raw(&self, target: &str, body: &str) -> RawResponse {
         let mut headers = HeaderMap::new();
-        headers.insert("content-type", "application/x-amz-json-1.1".parse().unwrap());
+        headers.insert(
+            "content-type",
+            "application/x-amz-json-1.1".parse().unwrap(),
+        );
         headers.insert("x-amz-target", target.parse().unwrap());
         let host = self.addr.to_string();
         sign_headers(
@@ -137,8 +142,16 @@ impl TestServer {
     }
 
     /// Sends an arbitrary HTTP/1.1 request and reads the whole response.
-    pub async fn send(&self, method: &str, path: &str, headers: &HeaderMap, body: &[u8]) -> RawResponse {
-        let mut stream = tokio::net::TcpStream::connect(self.addr).await.expect("connect");
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> RawResponse {
+        let mut stream = tokio::net::TcpStream::connect(self.addr)
+            .await
+            .expect("connect");
         let mut head = format!("{method} {path} HTTP/1.1\r\n");
         if !headers.contains_key("host") {
             head.push_str(&format!("host: {}\r\n", self.addr));
@@ -146,11 +159,129 @@ impl TestServer {
         for (name, value) in headers {
             head.push_str(&format!("{}: {}\r\n", name, value.to_str().unwrap_or("")));
         }
-        head.push_str(&format!("content-length: {}\r\nconnection: close\r\n\r\n", body.len()));
+        head.push_str(&format!(
+            "content-length: {}\r\nconnection: close\r\n\r\n",
+            body.len()
+        ));
         stream.write_all(head.as_bytes()).await.expect("write");
         stream.write_all(body).await.expect("write");
         let mut raw = Vec::new();
         stream.read_to_end(&mut raw).await.expect("read");
+        RawResponse::parse(&raw)
+    }
+}
+
+/// How [`TestServer::raw_with`] signs a request. Every field can be bent to provoke one
+/// authentication error; `Signing::default()` is what [`TestServer::raw`] does.
+#[derive(Debug, Clone, Copy)]
+pub struct Signing<'a> {
+    /// The access key id.
+    pub access_key: &'a str,
+    /// The secret used to sign (need not be the access key's real secret).
+    pub secret_key: &'a str,
+    /// The credential scope's region.
+    pub region: &'a str,
+    /// The credential scope's service.
+    pub service: &'a str,
+    /// Milliseconds added to the server clock's time to get the signing time.
+    pub skew_ms: i64,
+    /// A fixed `Host` header to sign and send (for byte-stable canonical requests); `None`
+    /// uses the server's address.
+    pub host: Option<&'a str>,
+}
+
+impl Default for Signing<'_> {
+    fn default() -> Self {
+        Self {
+            access_key: ACCESS_KEY,
+            secret_key: SECRET_KEY,
+            region: "us-east-1",
+            service: "secretsmanager",
+            skew_ms: 0,
+            host: None,
+        }
+    }
+}
+
+impl TestServer {
+    /// The headers of a `POST /` signed as `signing` says; `target` `None` sends no
+    /// `X-Amz-Target`.
+    pub fn signed_headers(
+        &self,
+        target: Option<&str>,
+        body: &[u8],
+        signing: &Signing<'_>,
+    ) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "content-type",
+            "application/x-amz-json-1.1".parse().unwrap(),
+        );
+        if let Some(target) = target {
+            headers.insert("x-amz-target", target.parse().unwrap());
+        }
+        let host = signing
+            .host
+            .map_or_else(|| self.addr.to_string(), str::to_string);
+        headers.insert("host", host.parse().unwrap());
+        sign_headers(
+            &SigningParams {
+                access_key_id: signing.access_key,
+                secret_access_key: signing.secret_key,
+                session_token: None,
+                region: signing.region,
+                service: signing.service,
+                time: self.clock.now_millis() + signing.skew_ms,
+            },
+            "POST",
+            &host,
+            "/",
+            "",
+            &mut headers,
+            body,
+        )
+        .expect("sign");
+        headers
+    }
+
+    /// Sends a `POST /` signed as `signing` says.
+    pub async fn raw_with(
+        &self,
+        target: Option<&str>,
+        body: &[u8],
+        signing: &Signing<'_>,
+    ) -> RawResponse {
+        let headers = self.signed_headers(target, body, signing);
+        self.send("POST", "/", &headers, body).await
+    }
+
+    /// Writes `request` (a complete HTTP/1.1 request, head and body, as bytes) and reads the
+    /// response. Unlike [`send`](Self::send) it tolerates the server answering and closing
+    /// before the whole request is written (an oversized body), so the response is still read.
+    pub async fn send_bytes(&self, request: Vec<u8>) -> RawResponse {
+        let stream = tokio::net::TcpStream::connect(self.addr)
+            .await
+            .expect("connect");
+        let (mut reader, mut writer) = stream.into_split();
+        let write = tokio::spawn(async move {
+            // The server may stop reading once it has decided; a broken pipe is expected then.
+            let _ = writer.write_all(&request).await;
+            let _ = writer.flush().await;
+            writer
+        });
+        let mut raw = Vec::new();
+        let mut buf = [0u8; 8192];
+        loop {
+            match reader.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => raw.extend_from_slice(&buf[..n]),
+            }
+        }
+        drop(write.await);
+        assert!(
+            !raw.is_empty(),
+            "the server closed the connection without answering"
+        );
         RawResponse::parse(&raw)
     }
 }
@@ -188,7 +319,11 @@ impl RawResponse {
         {
             body = dechunk(&body);
         }
-        Self { status, headers, body }
+        Self {
+            status,
+            headers,
+            body,
+        }
     }
 
     /// A header's value.
@@ -209,8 +344,9 @@ impl RawResponse {
 fn dechunk(mut body: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     while let Some(pos) = body.windows(2).position(|w| w == b"\r\n") {
-        let size = usize::from_str_radix(std::str::from_utf8(&body[..pos]).unwrap_or("0").trim(), 16)
-            .unwrap_or(0);
+        let size =
+            usize::from_str_radix(std::str::from_utf8(&body[..pos]).unwrap_or("0").trim(), 16)
+                .unwrap_or(0);
         if size == 0 {
             break;
         }

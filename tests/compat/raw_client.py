@@ -5,12 +5,14 @@ Used by the raw-protocol and robustness tests to send exactly the bytes they wan
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import json
 import re
 import urllib.parse
 from dataclasses import dataclass
-from typing import Any
+from email.utils import formatdate
+from typing import Any, Callable
 
 import pytest
 from botocore.auth import SIGV4_TIMESTAMP, SigV4Auth
@@ -32,6 +34,12 @@ class FixedTimeSigV4Auth(SigV4Auth):
     def add_auth(self, request):
         request.context["timestamp"] = self._when.strftime(SIGV4_TIMESTAMP)
         self._modify_request_before_signing(request)
+        if "Date" in request.headers:
+            # botocore writes "-0000"; use the RFC 1123 form ("GMT") that HTTP dates normally take.
+            del request.headers["Date"]
+            request.headers["Date"] = formatdate(
+                calendar.timegm(self._when.timetuple()), usegmt=True
+            )
         canonical_request = self.canonical_request(request)
         string_to_sign = self.string_to_sign(request, canonical_request)
         signature = self.signature(string_to_sign, request)
@@ -81,6 +89,7 @@ def call(
     extra_headers: dict[str, str] | None = None,
     override_headers: dict[str, str] | None = None,
     body_after_signing: bytes | None = None,
+    mutate_headers: Callable[[dict[str, str]], None] | None = None,
 ) -> RawResponse:
     if body is None:
         body = {}
@@ -102,6 +111,8 @@ def call(
     final_headers = dict(request.headers.items())
     final_headers["Host"] = urllib.parse.urlsplit(url).netloc
     final_headers.update(override_headers or {})
+    if mutate_headers is not None:
+        mutate_headers(final_headers)
     payload = body_after_signing if body_after_signing is not None else body
     final_headers["Content-Length"] = str(len(payload))
     conn = server.connection(timeout=15)

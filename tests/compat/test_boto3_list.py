@@ -122,6 +122,23 @@ def test_filter_all(sm, fleet):
     assert list_names(sm, Filters=[{"Key": "all", "Values": [fleet["marker"]]}]) == [fleet["gamma"]]
 
 
+def test_filter_all_splits_words_at_case_changes(sm):
+    """`all` splits names into words at separators and at lower->UPPER changes (reference §5.8).
+
+    Only `/` separates here: a name mixing two separators is reportedly not split."""
+    p = f"lsall{uuid.uuid4().hex}"
+    beta, secret = f"{p}/AppBeta/x", f"{p}/SecretOne"
+    for n in (beta, secret):
+        sm.create_secret(Name=n, SecretString="x")
+    fa = lambda v: [name_filter(p), {"Key": "all", "Values": [v]}]  # noqa: E731
+    assert list_names(sm, Filters=fa("Beta")) == [beta]
+    assert list_names(sm, Filters=fa("beta")) == [beta]
+    assert list_names(sm, Filters=fa("sec")) == [secret]
+    assert list_names(sm, Filters=fa("one")) == [secret]
+    assert list_names(sm, Filters=fa("ret")) == []
+    assert list_names(sm, Filters=fa("ppBeta")) == []
+
+
 def test_list_entry_fields(sm, fleet):
     entries = sm.list_secrets(Filters=[name_filter(fleet["alpha"])])["SecretList"]
     assert len(entries) == 1

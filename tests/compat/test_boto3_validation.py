@@ -176,3 +176,52 @@ def test_too_many_filters(sm):
 def test_filter_value_pattern(sm):
     with aws_error("ValidationException"):
         sm.list_secrets(Filters=[{"Key": "name", "Values": ["bad*value"]}])
+
+
+# ------------------------------------------------------------------------------------------
+# Quotas and reserved names (reference §4)
+# ------------------------------------------------------------------------------------------
+
+TAG_LIMIT_CODES = ("LimitExceededException", "ValidationException", "InvalidParameterException")
+
+
+def test_tag_count_limit_on_tag_resource(sm, new_name):
+    name = new_name()
+    sm.create_secret(Name=name, SecretString="x")
+    sm.tag_resource(SecretId=name, Tags=[{"Key": f"k{i}", "Value": "v"} for i in range(50)])
+    with aws_error(TAG_LIMIT_CODES):
+        sm.tag_resource(SecretId=name, Tags=[{"Key": "one-too-many", "Value": "v"}])
+    assert len(sm.describe_secret(SecretId=name)["Tags"]) == 50
+    # Overwriting an existing key does not add a tag.
+    sm.tag_resource(SecretId=name, Tags=[{"Key": "k0", "Value": "new"}])
+
+
+def test_tag_count_limit_on_create(sm, new_name):
+    name = new_name()
+    with aws_error(TAG_LIMIT_CODES):
+        sm.create_secret(Name=name, SecretString="x",
+                         Tags=[{"Key": f"k{i}", "Value": "v"} for i in range(51)])
+    with aws_error("ResourceNotFoundException", MSG_NOT_FOUND):
+        sm.describe_secret(SecretId=name)
+
+
+def test_reserved_aws_tag_prefix(sm, new_name):
+    name = new_name()
+    sm.create_secret(Name=name, SecretString="x")
+    with aws_error(("ValidationException", "InvalidParameterException",
+                    "InvalidRequestException")):
+        sm.tag_resource(SecretId=name, Tags=[{"Key": "aws:reserved", "Value": "v"}])
+    assert "Tags" not in sm.describe_secret(SecretId=name)
+
+
+def test_staging_label_limit(sm, new_name):
+    """At most 20 distinct staging labels across the versions of a secret."""
+    name = new_name()
+    sm.create_secret(Name=name, SecretString="x")  # AWSCURRENT is label 1
+    sm.put_secret_value(SecretId=name, SecretString="y",
+                        VersionStages=[f"L{i:02d}" for i in range(19)])  # labels 2..20
+    with aws_error("LimitExceededException"):
+        sm.put_secret_value(SecretId=name, SecretString="z", VersionStages=["L99"])
+    labels = [label for stages in sm.describe_secret(SecretId=name)["VersionIdsToStages"].values()
+              for label in stages]
+    assert len(labels) == 20

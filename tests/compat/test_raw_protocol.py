@@ -195,6 +195,20 @@ def test_error_type_header(server):
     assert resp.headers.get("content-type", "").startswith(JSON_11)
 
 
+def test_framework_errors_use_lowercase_message_key(server):
+    """Coral framework errors (validation, auth) carry lower-case `message`; SM's modeled errors
+    carry `Message` (reference §1)."""
+    framework = [
+        call(server, "secretsmanager.DescribeSecret", {}),  # ValidationException
+        call(server, "secretsmanager.ListSecrets", {}, secret_key="wrong"),  # InvalidSignature
+        call(server, "secretsmanager.ListSecrets", {}, access_key="AKIANOSUCHKEY0000000"),
+    ]
+    for resp in framework:
+        assert resp.status == 400
+        assert "Message" not in resp.json, resp.json
+        assert resp.json.get("message"), resp.json
+
+
 # ------------------------------------------------------------------------------------------
 # Authentication (SigV4)
 # ------------------------------------------------------------------------------------------
@@ -275,6 +289,48 @@ def test_small_clock_skew_accepted(server):
         resp = call(server, "secretsmanager.GetRandomPassword", {},
                     when=now_utc() + dt.timedelta(minutes=minutes))
         assert resp.status == 200, (minutes, resp.body)
+
+
+def test_date_header_instead_of_x_amz_date(server):
+    """SigV4 allows the RFC 1123 `Date` header in place of `X-Amz-Date` (reference §2)."""
+    seen = {}
+
+    def check(headers):
+        seen.update(headers)
+
+    resp = call(server, "secretsmanager.GetRandomPassword", {}, extra_headers={"Date": "x"},
+                mutate_headers=check)
+    assert "X-Amz-Date" not in seen and "Date" in seen
+    assert resp.status == 200, resp.body
+
+
+def test_authorization_without_spaces_after_commas(server):
+    def squeeze(headers):
+        headers["Authorization"] = headers["Authorization"].replace(", ", ",")
+
+    resp = call(server, "secretsmanager.GetRandomPassword", {}, mutate_headers=squeeze)
+    assert resp.status == 200, resp.body
+
+
+def test_signed_header_values_are_canonicalised(server):
+    """The server rebuilds the canonical request: inner runs of spaces collapse to one."""
+    resp = call(server, "secretsmanager.GetRandomPassword", {},
+                extra_headers={"X-Compat-Probe": "a   b    c"})
+    assert resp.status == 200, resp.body
+
+
+def test_unsigned_extra_headers_are_ignored(server):
+    def add(headers):
+        headers["amz-sdk-invocation-id"] = "added-after-signing"
+        headers["User-Agent"] = "compat-suite/1.0"
+
+    resp = call(server, "secretsmanager.GetRandomPassword", {}, mutate_headers=add)
+    assert resp.status == 200, resp.body
+
+
+def test_wrong_service_in_credential_scope(server):
+    resp = call(server, "secretsmanager.ListSecrets", {}, service="s3")
+    assert_error(resp, "InvalidSignatureException")
 
 
 # ------------------------------------------------------------------------------------------
