@@ -26,7 +26,6 @@ async fn concurrent_put_secret_value_keeps_labels_consistent() {
 /// or `[]` for a request that asked for AWSCURRENT. The value and VersionId are consistent
 /// with each other; only the labels come from a later state.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-#[ignore = "known bug: GetSecretValue can report later VersionStages during concurrent puts"]
 async fn concurrent_get_secret_value_reports_the_stage_it_resolved() {
     concurrent_puts(true).await;
 }

@@ -289,10 +289,11 @@ impl Service {
                          label: {stage}"
                     ))
                 };
-                let id = record.labels.get(stage).ok_or_else(not_found)?;
+                // Resolved inside the store so the label and the version's labels agree even
+                // while concurrent writers move labels.
                 let v = self
                     .store
-                    .version(record.pk, id)
+                    .version_by_stage(record.pk, stage)
                     .await?
                     .ok_or_else(not_found)?;
                 if v.sealed.is_none() {

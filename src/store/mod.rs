@@ -324,6 +324,12 @@ pub trait Store: Send + Sync + 'static {
     /// One version of a secret.
     async fn version(&self, secret_pk: i64, version_id: &str)
     -> StoreResult<Option<VersionRecord>>;
+    /// The version holding staging label `stage`, with its labels, read from one snapshot.
+    async fn version_by_stage(
+        &self,
+        secret_pk: i64,
+        stage: &str,
+    ) -> StoreResult<Option<VersionRecord>>;
     /// All versions of a secret, oldest first.
     async fn versions(&self, secret_pk: i64) -> StoreResult<Vec<VersionRecord>>;
     /// Stores a new version and moves labels per `stages` in one transaction; prunes unlabelled

@@ -265,6 +265,35 @@ fn load_secret(conn: &Connection, pk: i64) -> StoreResult<Option<SecretRecord>> 
     }
 }
 
+fn load_version(
+    conn: &Connection,
+    secret_pk: i64,
+    version_id: &str,
+) -> StoreResult<Option<VersionRecord>> {
+    let row = conn
+        .prepare_cached(
+            "SELECT version_id, created_ms, last_accessed_ms, sealed FROM versions \
+             WHERE secret_pk = ?1 AND version_id = ?2",
+        )?
+        .query_row(params![secret_pk, version_id], |r| {
+            Ok(VersionRecord {
+                version_id: r.get(0)?,
+                created_ms: r.get(1)?,
+                last_accessed_ms: r.get(2)?,
+                sealed: r.get(3)?,
+                stages: Vec::new(),
+            })
+        })
+        .optional()?;
+    match row {
+        Some(mut v) => {
+            v.stages = labels::labels_of(&load_labels(conn, secret_pk)?, &v.version_id);
+            Ok(Some(v))
+        }
+        None => Ok(None),
+    }
+}
+
 fn require_secret(conn: &Connection, pk: i64) -> StoreResult<()> {
     let exists: Option<i64> = conn
         .prepare_cached("SELECT pk FROM secrets WHERE pk = ?1")?
@@ -436,7 +465,14 @@ fn list_page(conn: &Connection, scope: &Scope, q: &ListQuery) -> StoreResult<Lis
     Ok(ListPage { secrets: out, next })
 }
 
-fn prune_versions(conn: &Connection, pk: i64, prune_before: EpochMillis) -> StoreResult<()> {
+/// Deletes the oldest unlabelled versions created before `prune_before` while the secret has
+/// more than [`MAX_VERSIONS_PER_SECRET`]; `keep` (the version just written) is never pruned.
+fn prune_versions(
+    conn: &Connection,
+    pk: i64,
+    prune_before: EpochMillis,
+    keep: &str,
+) -> StoreResult<()> {
     let count: i64 = conn
         .prepare_cached("SELECT COUNT(*) FROM versions WHERE secret_pk = ?1")?
         .query_row([pk], |r| r.get(0))?;
@@ -447,11 +483,11 @@ fn prune_versions(conn: &Connection, pk: i64, prune_before: EpochMillis) -> Stor
     let pruned = conn
         .prepare_cached(
             "DELETE FROM versions WHERE rowid IN (SELECT v.rowid FROM versions v \
-             WHERE v.secret_pk = ?1 AND v.created_ms < ?2 AND NOT EXISTS \
+             WHERE v.secret_pk = ?1 AND v.created_ms < ?2 AND v.version_id <> ?4 AND NOT EXISTS \
              (SELECT 1 FROM stages s WHERE s.secret_pk = v.secret_pk AND s.version_id = v.version_id) \
              ORDER BY v.created_ms ASC LIMIT ?3)",
         )?
-        .execute(params![pk, prune_before, excess])?;
+        .execute(params![pk, prune_before, excess, keep])?;
     if (pruned as i64) < excess {
         return Err(StoreError::TooManyVersions);
     }
@@ -674,27 +710,27 @@ impl Store for SqliteStore {
         version_id: &str,
     ) -> StoreResult<Option<VersionRecord>> {
         let version_id = version_id.to_string();
+        self.read(move |c| load_version(c, secret_pk, &version_id))
+            .await
+    }
+
+    async fn version_by_stage(
+        &self,
+        secret_pk: i64,
+        stage: &str,
+    ) -> StoreResult<Option<VersionRecord>> {
+        let stage = stage.to_string();
+        // One read transaction: the label and the version's labels come from one snapshot, so
+        // the version returned holds `stage` even while writers move labels.
         self.read(move |c| {
-            let row = c
+            let version_id: Option<String> = c
                 .prepare_cached(
-                    "SELECT version_id, created_ms, last_accessed_ms, sealed FROM versions \
-                     WHERE secret_pk = ?1 AND version_id = ?2",
+                    "SELECT version_id FROM stages WHERE secret_pk = ?1 AND stage = ?2",
                 )?
-                .query_row(params![secret_pk, version_id], |r| {
-                    Ok(VersionRecord {
-                        version_id: r.get(0)?,
-                        created_ms: r.get(1)?,
-                        last_accessed_ms: r.get(2)?,
-                        sealed: r.get(3)?,
-                        stages: Vec::new(),
-                    })
-                })
+                .query_row(params![secret_pk, stage], |r| r.get(0))
                 .optional()?;
-            match row {
-                Some(mut v) => {
-                    v.stages = labels::labels_of(&load_labels(c, secret_pk)?, &v.version_id);
-                    Ok(Some(v))
-                }
+            match version_id {
+                Some(id) => load_version(c, secret_pk, &id),
                 None => Ok(None),
             }
         })
@@ -749,7 +785,7 @@ impl Store for SqliteStore {
             let old = load_labels(&tx, secret_pk)?;
             let new = labels::plan_put(&old, &version.version_id, &stages).map_err(StoreError::Stage)?;
             write_labels(&tx, secret_pk, &old, &new)?;
-            prune_versions(&tx, secret_pk, prune_before)?;
+            prune_versions(&tx, secret_pk, prune_before, &version.version_id)?;
             touch(&tx, secret_pk, version.created_ms)?;
             tx.commit()?;
             Ok(labels::labels_of(&new, &version.version_id))
