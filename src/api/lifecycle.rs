@@ -161,10 +161,7 @@ pub(super) struct SecretIdInput {
 
 impl SecretIdInput {
     fn validate(&self) -> Result<&str, ApiError> {
-        Validator::new()
-            .required("secretId", &self.secret_id)
-            .length("secretId", self.secret_id.as_deref(), 1, 2048)
-            .finish()?;
+        Validator::new().secret_id(&self.secret_id).finish()?;
         Ok(self.secret_id.as_deref().unwrap_or_default())
     }
 }
@@ -386,12 +383,7 @@ impl Service {
         input: UpdateSecretInput,
     ) -> Result<ArnNameOutput, ApiError> {
         let mut v = Validator::new();
-        v.required("secretId", &input.secret_id).length(
-            "secretId",
-            input.secret_id.as_deref(),
-            1,
-            2048,
-        );
+        v.secret_id(&input.secret_id);
         check_token(
             &mut v,
             "clientRequestToken",
@@ -454,10 +446,7 @@ impl Service {
         ctx: &RequestContext,
         input: DeleteSecretInput,
     ) -> Result<DeleteSecretOutput, ApiError> {
-        Validator::new()
-            .required("secretId", &input.secret_id)
-            .length("secretId", input.secret_id.as_deref(), 1, 2048)
-            .finish()?;
+        Validator::new().secret_id(&input.secret_id).finish()?;
         let force = input.force_delete_without_recovery.unwrap_or(false);
         if let Some(days) = input.recovery_window_in_days {
             if !(7..=30).contains(&days) {

@@ -79,9 +79,7 @@ impl Service {
         input: TagResourceInput,
     ) -> Result<Empty, ApiError> {
         let mut v = Validator::new();
-        v.required("secretId", &input.secret_id)
-            .length("secretId", input.secret_id.as_deref(), 1, 2048)
-            .required("tags", &input.tags);
+        v.secret_id(&input.secret_id).required("tags", &input.tags);
         check_tags(&mut v, input.tags.as_deref());
         v.finish()?;
         let secret_id = input.secret_id.as_deref().unwrap_or_default();
@@ -99,8 +97,7 @@ impl Service {
         input: UntagResourceInput,
     ) -> Result<Empty, ApiError> {
         let mut v = Validator::new();
-        v.required("secretId", &input.secret_id)
-            .length("secretId", input.secret_id.as_deref(), 1, 2048)
+        v.secret_id(&input.secret_id)
             .required("tagKeys", &input.tag_keys);
         for (i, key) in input
             .tag_keys

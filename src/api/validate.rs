@@ -40,6 +40,12 @@ impl Validator {
         self
     }
 
+    /// The `SecretId` member every secret operation requires: present, 1..2048 characters.
+    pub fn secret_id(&mut self, value: &Option<String>) -> &mut Self {
+        self.required("secretId", value)
+            .length("secretId", value.as_deref(), 1, 2048)
+    }
+
     /// A string's length (in characters) is within `min..=max`.
     pub fn length(&mut self, path: &str, value: Option<&str>, min: usize, max: usize) -> &mut Self {
         self.length_inner(path, value, min, max, false)

@@ -332,12 +332,7 @@ impl Service {
         input: GetSecretValueInput,
     ) -> Result<SecretValueEntry, ApiError> {
         let mut v = Validator::new();
-        v.required("secretId", &input.secret_id).length(
-            "secretId",
-            input.secret_id.as_deref(),
-            1,
-            2048,
-        );
+        v.secret_id(&input.secret_id);
         check_token(&mut v, "versionId", input.version_id.as_deref());
         v.length("versionStage", input.version_stage.as_deref(), 1, 256)
             .finish()?;
@@ -361,12 +356,7 @@ impl Service {
         input: PutSecretValueInput,
     ) -> Result<PutSecretValueOutput, ApiError> {
         let mut v = Validator::new();
-        v.required("secretId", &input.secret_id).length(
-            "secretId",
-            input.secret_id.as_deref(),
-            1,
-            2048,
-        );
+        v.secret_id(&input.secret_id);
         check_token(
             &mut v,
             "clientRequestToken",
@@ -515,8 +505,7 @@ impl Service {
         input: ListSecretVersionIdsInput,
     ) -> Result<ListSecretVersionIdsOutput, ApiError> {
         Validator::new()
-            .required("secretId", &input.secret_id)
-            .length("secretId", input.secret_id.as_deref(), 1, 2048)
+            .secret_id(&input.secret_id)
             .range("maxResults", input.max_results, 1, 100)
             .length("nextToken", input.next_token.as_deref(), 1, 4096)
             .finish()?;
@@ -575,8 +564,7 @@ impl Service {
         input: UpdateSecretVersionStageInput,
     ) -> Result<super::lifecycle::ArnNameOutput, ApiError> {
         let mut v = Validator::new();
-        v.required("secretId", &input.secret_id)
-            .length("secretId", input.secret_id.as_deref(), 1, 2048)
+        v.secret_id(&input.secret_id)
             .required("versionStage", &input.version_stage)
             .length("versionStage", input.version_stage.as_deref(), 1, 256);
         check_token(
