@@ -2,11 +2,10 @@
 //! official AWS SDK for Rust, with time moved by the server's manual clock.
 
 mod common;
-mod sdk_support;
 
 use aws_sdk_secretsmanager::Client;
+use common::sdk::*;
 use common::{ACCOUNT, TestServer, unique};
-use sdk_support::*;
 use strongbox::clock::Clock;
 
 const BAD_WINDOW: &str =
@@ -24,7 +23,7 @@ fn suffix(arn: &str) -> &str {
 #[tokio::test]
 async fn delete_defaults_to_a_30_day_window_on_the_server_clock() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     let name = unique("delete-default");
     let (arn, _) = create(&client, &name, "v").await;
     // Move well away from the real time: the window is measured on the server's clock.
@@ -51,7 +50,7 @@ async fn delete_defaults_to_a_30_day_window_on_the_server_clock() {
 #[tokio::test]
 async fn delete_with_explicit_window() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     for days in [7i64, 15, 30] {
         let name = unique("delete-window");
         create(&client, &name, "v").await;
@@ -70,7 +69,7 @@ async fn delete_with_explicit_window() {
 #[tokio::test]
 async fn delete_window_out_of_range_is_invalid_parameter() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     let name = unique("delete-range");
     create(&client, &name, "v").await;
     for days in [0i64, 6, 31, 365, -1] {
@@ -110,7 +109,7 @@ async fn delete_window_out_of_range_is_invalid_parameter() {
 #[tokio::test]
 async fn delete_with_window_and_force_is_invalid_parameter() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     let name = unique("delete-both");
     create(&client, &name, "v").await;
     assert_err(
@@ -136,7 +135,7 @@ async fn delete_with_window_and_force_is_invalid_parameter() {
 #[tokio::test]
 async fn delete_unknown_secret_without_force_is_not_found() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     assert_err(
         client
             .delete_secret()
@@ -151,7 +150,7 @@ async fn delete_unknown_secret_without_force_is_not_found() {
 #[tokio::test]
 async fn force_delete_of_missing_secret_succeeds_and_echoes_the_name() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     let name = unique("force-missing");
     let out = client
         .delete_secret()
@@ -168,7 +167,7 @@ async fn force_delete_of_missing_secret_succeeds_and_echoes_the_name() {
 #[tokio::test]
 async fn force_delete_removes_immediately_and_frees_the_name() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     let name = unique("force");
     let (arn, _) = create(&client, &name, "old").await;
     let now = server.clock.now_millis();
@@ -206,7 +205,7 @@ async fn force_delete_removes_immediately_and_frees_the_name() {
 #[tokio::test]
 async fn force_delete_of_a_secret_scheduled_for_deletion() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     let name = unique("force-scheduled");
     create(&client, &name, "v").await;
     client
@@ -232,7 +231,7 @@ async fn force_delete_of_a_secret_scheduled_for_deletion() {
 #[tokio::test]
 async fn operations_on_a_deleted_secret_are_invalid_requests() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     let name = unique("deleted-ops");
     let (arn, v1) = create(&client, &name, "v").await;
     client
@@ -360,7 +359,7 @@ async fn operations_on_a_deleted_secret_are_invalid_requests() {
 #[tokio::test]
 async fn restore_cancels_the_deletion() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     let name = unique("restore");
     let (arn, _) = create(&client, &name, "keep me").await;
     client
@@ -410,7 +409,7 @@ async fn restore_cancels_the_deletion() {
 #[tokio::test]
 async fn restore_of_unknown_secret_is_not_found() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     assert_err(
         client
             .restore_secret()
@@ -425,7 +424,7 @@ async fn restore_of_unknown_secret_is_not_found() {
 #[tokio::test]
 async fn restore_of_a_live_secret_succeeds() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     let name = unique("restore-live");
     let (arn, _) = create(&client, &name, "v").await;
     let out = client
@@ -464,7 +463,7 @@ async fn assert_gone(client: &Client, id: &str) {
 #[tokio::test]
 async fn secret_is_purged_after_its_recovery_window() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     let name = unique("purge");
     let (arn, _) = create(&client, &name, "old value").await;
     client
@@ -547,7 +546,7 @@ async fn secret_is_purged_after_its_recovery_window() {
 #[tokio::test]
 async fn purge_happens_at_the_default_30_day_window() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     let name = unique("purge-default");
     create(&client, &name, "v").await;
     client

@@ -2,14 +2,13 @@
 //! sorting, planned deletions and pagination, asserting AWS's documented behaviour.
 
 mod common;
-mod sdk_support;
 
 use std::collections::BTreeSet;
 
 use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::types::{FilterNameStringType as Key, SortByType, SortOrderType};
+use common::sdk::*;
 use common::{TestServer, unique};
-use sdk_support::*;
 
 /// Names of every secret ListSecrets returns with `filters`, in the order returned.
 async fn names_with(
@@ -44,7 +43,7 @@ fn as_set(names: Vec<String>) -> BTreeSet<String> {
 #[tokio::test]
 async fn list_secrets_entries_carry_metadata() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     let name = unique("list-entry");
     let (arn, v1) = create(&client, &name, "v").await;
     client
@@ -82,7 +81,7 @@ async fn list_secrets_entries_carry_metadata() {
 #[tokio::test]
 async fn list_secrets_filters() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     let p = unique("f");
     let prod_db = format!("{p}/prod/db");
     let prod_api = format!("{p}/prod/api");
@@ -218,7 +217,7 @@ async fn list_secrets_filters() {
 #[tokio::test]
 async fn list_secrets_invalid_filter_key_is_rejected() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     assert_code(
         client
             .list_secrets()
@@ -232,7 +231,7 @@ async fn list_secrets_invalid_filter_key_is_rejected() {
 #[tokio::test]
 async fn list_secrets_excludes_planned_deletion_unless_asked() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     let kept = unique("kept");
     let doomed = unique("doomed");
     create(&client, &kept, "v").await;
@@ -270,7 +269,7 @@ async fn list_secrets_excludes_planned_deletion_unless_asked() {
 #[tokio::test]
 async fn list_secrets_sort_orders() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     let p = unique("sort");
     // Created in the order b, c, a, one second apart.
     let b = format!("{p}-b");
@@ -356,7 +355,7 @@ async fn list_secrets_sort_orders() {
 #[tokio::test]
 async fn list_secrets_invalid_sort_order_is_validation_error() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     assert_code(
         client
             .list_secrets()
@@ -374,7 +373,7 @@ async fn list_secrets_invalid_sort_order_is_validation_error() {
 #[tokio::test]
 async fn list_secrets_paginates_with_max_results() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     let mut created = BTreeSet::new();
     for i in 0..7 {
         let name = unique(&format!("page{i}"));
@@ -438,7 +437,7 @@ async fn list_secrets_paginates_with_max_results() {
 /// is returned.
 async fn paginate_under_churn(sort_by: Option<SortByType>, sort_order: Option<SortOrderType>) {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     let p = unique("churn");
     let mut stable: Vec<String> = Vec::new();
     let mut doomed: Vec<String> = Vec::new();
@@ -522,7 +521,7 @@ async fn list_secrets_paginator_is_stable_under_churn_by_name_desc() {
 #[tokio::test]
 async fn list_secrets_paginates_filtered_results() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     let p = unique("fpage");
     let mut wanted = BTreeSet::new();
     for i in 0..9 {
@@ -568,7 +567,7 @@ async fn list_secrets_paginates_filtered_results() {
 #[tokio::test]
 async fn batch_get_by_id_list_reports_missing_in_errors() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     let a = unique("batch-a");
     let b = unique("batch-b");
     let missing = unique("batch-missing");
@@ -619,7 +618,7 @@ async fn batch_get_by_id_list_reports_missing_in_errors() {
 #[tokio::test]
 async fn batch_get_reports_deleted_secret_in_errors() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     let live = unique("batch-live");
     let gone = unique("batch-deleted");
     create(&client, &live, "v").await;
@@ -651,7 +650,7 @@ async fn batch_get_reports_deleted_secret_in_errors() {
 #[tokio::test]
 async fn batch_get_by_filters_paginates_with_max_results() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     let p = unique("bfilter");
     let mut wanted = BTreeSet::new();
     for i in 0..5 {
@@ -703,7 +702,7 @@ async fn batch_get_by_filters_paginates_with_max_results() {
 #[tokio::test]
 async fn batch_get_needs_exactly_one_of_ids_and_filters() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     let name = unique("batch-both");
     create(&client, &name, "v").await;
     assert_code(
@@ -738,7 +737,7 @@ async fn batch_get_needs_exactly_one_of_ids_and_filters() {
 #[tokio::test]
 async fn description_filter_is_a_case_insensitive_word_prefix_match() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     let p = unique("desc");
     let descriptions = [
         ("1", "a secret"),
@@ -784,7 +783,7 @@ async fn description_filter_is_a_case_insensitive_word_prefix_match() {
 #[tokio::test]
 async fn all_filter_splits_words_on_separators_and_case_changes() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     let p = unique("all").replace('-', "");
     let one = format!("{p}/SecretOne");
     let beta = format!("{p}/prod/AppBeta/x");
@@ -814,7 +813,7 @@ async fn all_filter_splits_words_on_separators_and_case_changes() {
 #[tokio::test]
 async fn list_secrets_rejects_a_bad_next_token() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     create(&client, &unique("tok"), "v").await;
     assert_code(
         client
@@ -829,7 +828,7 @@ async fn list_secrets_rejects_a_bad_next_token() {
 #[tokio::test]
 async fn batch_get_accepts_at_most_20_ids() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     let ids: Vec<String> = (0..21).map(|i| unique(&format!("many{i}"))).collect();
     assert_code(
         client

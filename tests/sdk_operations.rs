@@ -3,11 +3,10 @@
 //! Every assertion is AWS's documented behaviour (docs/reference), not the implementation's.
 
 mod common;
-mod sdk_support;
 
 use aws_sdk_secretsmanager::primitives::Blob;
+use common::sdk::*;
 use common::{ACCOUNT, TestServer, unique};
-use sdk_support::*;
 use strongbox::clock::Clock;
 
 // ---------------------------------------------------------------------------------------------
@@ -17,7 +16,7 @@ use strongbox::clock::Clock;
 #[tokio::test]
 async fn create_string_secret_returns_arn_name_and_version() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     let name = unique("create-string");
     let out = client
         .create_secret()
@@ -54,7 +53,7 @@ async fn create_string_secret_returns_arn_name_and_version() {
 #[tokio::test]
 async fn create_binary_secret_round_trips_raw_bytes() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     let name = unique("create-binary");
     // Not valid UTF-8, with NULs and high bytes: must come back byte for byte.
     let bytes: Vec<u8> = vec![0x00, 0xff, 0xfe, 0x80, 0x01, 0x00, b'{', 0xc3, 0x28, 0x7f];
@@ -81,7 +80,7 @@ async fn create_binary_secret_round_trips_raw_bytes() {
 #[tokio::test]
 async fn create_without_value_has_no_version() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     let name = unique("create-empty");
     let out = client.create_secret().name(&name).send().await.unwrap();
     assert!(out.arn().is_some());
@@ -117,7 +116,7 @@ async fn create_without_value_has_no_version() {
 #[tokio::test]
 async fn create_with_tags_and_description() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     let name = unique("create-tags");
     client
         .create_secret()
@@ -154,7 +153,7 @@ async fn create_with_tags_and_description() {
 #[tokio::test]
 async fn create_duplicate_name_is_resource_exists() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     let name = unique("create-dup");
     create(&client, &name, "one").await;
     assert_err(
@@ -180,7 +179,7 @@ async fn create_duplicate_name_is_resource_exists() {
 #[tokio::test]
 async fn create_replay_with_same_token_and_value_is_idempotent() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     let name = unique("create-replay");
     let tok = token();
     let first = client
@@ -209,7 +208,7 @@ async fn create_replay_with_same_token_and_value_is_idempotent() {
 #[tokio::test]
 async fn create_replay_with_same_token_different_value_is_resource_exists() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     let name = unique("create-replay-diff");
     let tok = token();
     let first = client
@@ -240,7 +239,7 @@ async fn create_replay_with_same_token_different_value_is_resource_exists() {
 #[tokio::test]
 async fn create_with_invalid_name_characters_is_validation_exception() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     for bad in ["has space", "hash#tag", "semi;colon", "star*", "quote'"] {
         let name = format!("{}{bad}", unique("bad"));
         assert_err(
@@ -272,7 +271,7 @@ async fn create_with_invalid_name_characters_is_validation_exception() {
 #[tokio::test]
 async fn create_with_both_string_and_binary_is_invalid_parameter() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     let name = unique("create-both");
     assert_code(
         client
@@ -298,7 +297,7 @@ async fn create_with_both_string_and_binary_is_invalid_parameter() {
 #[tokio::test]
 async fn describe_omits_fields_without_a_value() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     let name = unique("describe-fresh");
     let (arn, version) = create(&client, &name, "v").await;
     let now = server.clock.now_millis();
@@ -337,7 +336,7 @@ async fn describe_omits_fields_without_a_value() {
 #[tokio::test]
 async fn describe_last_accessed_date_is_day_truncated_after_a_read() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     let name = unique("describe-accessed");
     create(&client, &name, "v").await;
     // Move to the middle of a day so truncation is visible.
@@ -378,7 +377,7 @@ async fn describe_last_accessed_date_is_day_truncated_after_a_read() {
 #[tokio::test]
 async fn describe_tags_empty_list_after_last_untag() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     let name = unique("describe-untag");
     create(&client, &name, "v").await;
     client
@@ -411,7 +410,7 @@ async fn describe_tags_empty_list_after_last_untag() {
 #[tokio::test]
 async fn describe_shows_deleted_date_after_delete() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     let name = unique("describe-deleted");
     create(&client, &name, "v").await;
     server.clock.advance(5_000);
@@ -434,7 +433,7 @@ async fn describe_shows_deleted_date_after_delete() {
 #[tokio::test]
 async fn describe_unknown_secret_is_not_found() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     assert_err(
         client
             .describe_secret()
@@ -453,7 +452,7 @@ async fn describe_unknown_secret_is_not_found() {
 #[tokio::test]
 async fn get_by_name_full_arn_and_partial_arn() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     let name = unique("get-ids");
     let (arn, version) = create(&client, &name, "value").await;
     let partial = &arn[..arn.len() - 7];
@@ -483,7 +482,7 @@ async fn get_by_name_full_arn_and_partial_arn() {
 #[tokio::test]
 async fn get_by_version_id_stage_and_previous() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     let name = unique("get-versions");
     let (_, v1) = create(&client, &name, "one").await;
     let v2 = put(&client, &name, "two").await;
@@ -531,7 +530,7 @@ async fn get_by_version_id_stage_and_previous() {
 #[tokio::test]
 async fn get_with_mismatched_version_id_and_stage_is_invalid_request() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     let name = unique("get-mismatch");
     let (_, v1) = create(&client, &name, "one").await;
     put(&client, &name, "two").await;
@@ -551,7 +550,7 @@ async fn get_with_mismatched_version_id_and_stage_is_invalid_request() {
 #[tokio::test]
 async fn get_unknown_version_or_stage_is_not_found() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     let name = unique("get-unknown-version");
     create(&client, &name, "one").await;
     let missing = token();
@@ -593,7 +592,7 @@ async fn get_unknown_version_or_stage_is_not_found() {
 #[tokio::test]
 async fn update_metadata_only_returns_no_version_id() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     let name = unique("update-meta");
     let (arn, v1) = create(&client, &name, "v").await;
     let out = client
@@ -626,7 +625,7 @@ async fn update_metadata_only_returns_no_version_id() {
 #[tokio::test]
 async fn update_with_value_makes_new_current() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     let name = unique("update-value");
     let (_, v1) = create(&client, &name, "one").await;
     let tok = token();
@@ -686,7 +685,7 @@ async fn update_with_value_makes_new_current() {
 #[tokio::test]
 async fn update_binary_value() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     let name = unique("update-binary");
     create(&client, &name, "text").await;
     client
@@ -712,7 +711,7 @@ async fn update_binary_value() {
 #[tokio::test]
 async fn update_unknown_secret_is_not_found() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     assert_err(
         client
             .update_secret()
@@ -748,7 +747,7 @@ async fn tag_pairs(client: &aws_sdk_secretsmanager::Client, id: &str) -> Vec<(St
 #[tokio::test]
 async fn tag_resource_appends_and_overwrites_by_key() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     let name = unique("tags");
     create(&client, &name, "v").await;
     client
@@ -782,7 +781,7 @@ async fn tag_resource_appends_and_overwrites_by_key() {
 #[tokio::test]
 async fn untag_resource_removes_keys_and_ignores_missing_ones() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     let name = unique("untag");
     let (arn, _) = create(&client, &name, "v").await;
     client
@@ -818,7 +817,7 @@ async fn untag_resource_removes_keys_and_ignores_missing_ones() {
 #[tokio::test]
 async fn tag_and_untag_unknown_secret_is_not_found() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     let missing = unique("missing");
     assert_err(
         client
@@ -866,7 +865,7 @@ async fn password(
 #[tokio::test]
 async fn random_password_defaults() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     for _ in 0..20 {
         let p = password(client.get_random_password()).await;
         assert_eq!(p.chars().count(), 32, "{p}");
@@ -885,7 +884,7 @@ async fn random_password_defaults() {
 #[tokio::test]
 async fn random_password_length() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     for len in [4i64, 17, 100, 4096] {
         let p = password(client.get_random_password().password_length(len)).await;
         assert_eq!(p.chars().count() as i64, len);
@@ -911,7 +910,7 @@ async fn random_password_length() {
 #[tokio::test]
 async fn random_password_exclusion_flags() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     for _ in 0..5 {
         let p = password(
             client
@@ -962,7 +961,7 @@ async fn random_password_exclusion_flags() {
 #[tokio::test]
 async fn random_password_include_space() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     // Five required types in five characters: each must appear exactly once, space included.
     for _ in 0..10 {
         let p = password(
@@ -980,7 +979,7 @@ async fn random_password_include_space() {
 #[tokio::test]
 async fn random_password_require_each_included_type() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     // Four types in four characters: one of each, every time.
     for _ in 0..25 {
         let p = password(
@@ -1000,7 +999,7 @@ async fn random_password_require_each_included_type() {
 #[tokio::test]
 async fn random_password_exclude_characters() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     let excluded = "abcdefghijklmABCDEFGHIJKLM012345!\"#$%&'()*+,-./";
     for _ in 0..5 {
         let p = password(
@@ -1018,7 +1017,7 @@ async fn random_password_exclude_characters() {
 #[tokio::test]
 async fn random_password_too_short_for_required_types() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     assert_code(
         client.get_random_password().password_length(3).send().await,
         "InvalidParameterException",
@@ -1041,8 +1040,8 @@ async fn random_password_too_short_for_required_types() {
 #[tokio::test]
 async fn same_name_in_two_regions_is_two_secrets() {
     let server = TestServer::start().await;
-    let east = sdk_client_in(&server, "us-east-1");
-    let west = sdk_client_in(&server, "eu-west-1");
+    let east = server.client_in("us-east-1");
+    let west = server.client_in("eu-west-1");
     let name = unique("regional");
     let (east_arn, _) = create(&east, &name, "east value").await;
     let (west_arn, _) = create(&west, &name, "west value").await;
@@ -1100,8 +1099,8 @@ async fn same_name_in_two_regions_is_two_secrets() {
 #[tokio::test]
 async fn arn_of_another_region_is_not_found() {
     let server = TestServer::start().await;
-    let east = sdk_client_in(&server, "us-east-1");
-    let west = sdk_client_in(&server, "eu-west-1");
+    let east = server.client_in("us-east-1");
+    let west = server.client_in("eu-west-1");
     let name = unique("west-only");
     let (west_arn, _) = create(&west, &name, "v").await;
     assert_err(
@@ -1150,7 +1149,7 @@ async fn wrong_secret_key_is_invalid_signature() {
 #[tokio::test]
 async fn partial_arn_of_a_name_ending_like_a_suffix_is_not_found() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     // A name ending in '-' plus 6 characters is allowed, but its partial ARN looks like a full
     // ARN, so AWS does not resolve it.
     let name = format!("{}-a1b2c3", unique("ambiguous"));
@@ -1177,7 +1176,7 @@ async fn partial_arn_of_a_name_ending_like_a_suffix_is_not_found() {
 #[tokio::test]
 async fn oversized_members_are_validation_errors() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     // Name: at most 512 characters.
     let long_name = "n".repeat(513);
     assert_code(
@@ -1234,7 +1233,7 @@ async fn oversized_members_are_validation_errors() {
 #[tokio::test]
 async fn get_secret_value_missing_secret_id_is_validation_error() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     let (code, message) = service_err(client.get_secret_value().send().await);
     assert_eq!(code, "ValidationException");
     assert_eq!(

@@ -2,13 +2,12 @@
 //! UpdateSecretVersionStage and ListSecretVersionIds, asserting AWS's documented behaviour.
 
 mod common;
-mod sdk_support;
 
 use std::collections::BTreeMap;
 
 use aws_sdk_secretsmanager::primitives::Blob;
+use common::sdk::*;
 use common::{TestServer, unique};
-use sdk_support::*;
 
 fn map(entries: &[(&str, &[&str])]) -> BTreeMap<String, Vec<String>> {
     entries
@@ -24,7 +23,7 @@ fn map(entries: &[(&str, &[&str])]) -> BTreeMap<String, Vec<String>> {
 #[tokio::test]
 async fn put_default_moves_current_to_previous_and_drops_old_previous() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     let name = unique("put-default");
     let (arn, v1) = create(&client, &name, "one").await;
 
@@ -66,7 +65,7 @@ async fn put_default_moves_current_to_previous_and_drops_old_previous() {
 #[tokio::test]
 async fn put_default_drops_pending_from_old_current() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     let name = unique("put-pending");
     let (_, v1) = create(&client, &name, "one").await;
     let v2 = token();
@@ -107,7 +106,7 @@ async fn put_default_drops_pending_from_old_current() {
 #[tokio::test]
 async fn put_with_stages_without_current_leaves_current_alone() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     let name = unique("put-pending-only");
     let (_, v1) = create(&client, &name, "one").await;
     let out = client
@@ -144,7 +143,7 @@ async fn put_with_stages_without_current_leaves_current_alone() {
 #[tokio::test]
 async fn put_with_custom_labels_moves_only_listed_labels() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     let name = unique("put-custom");
     let (_, v1) = create(&client, &name, "one").await;
     let out = client
@@ -206,7 +205,7 @@ async fn put_with_custom_labels_moves_only_listed_labels() {
 #[tokio::test]
 async fn put_with_current_and_custom_label_moves_previous() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     let name = unique("put-current-custom");
     let (_, v1) = create(&client, &name, "one").await;
     let out = client
@@ -229,7 +228,7 @@ async fn put_with_current_and_custom_label_moves_previous() {
 #[tokio::test]
 async fn put_binary_value() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     let name = unique("put-binary");
     create(&client, &name, "text").await;
     let bytes = vec![0xde, 0xad, 0xbe, 0xef, 0x00, 0xff];
@@ -264,7 +263,7 @@ async fn put_binary_value() {
 #[tokio::test]
 async fn put_on_secret_created_without_value_creates_first_version() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     let name = unique("put-first");
     client.create_secret().name(&name).send().await.unwrap();
     let v1 = put(&client, &name, "first").await;
@@ -281,7 +280,7 @@ async fn put_on_secret_created_without_value_creates_first_version() {
 #[tokio::test]
 async fn put_replay_is_idempotent_and_reuse_with_other_value_fails() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     let name = unique("put-replay");
     let (arn, _) = create(&client, &name, "one").await;
     let tok = token();
@@ -339,7 +338,7 @@ async fn put_replay_is_idempotent_and_reuse_with_other_value_fails() {
 #[tokio::test]
 async fn put_errors() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     assert_err(
         client
             .put_secret_value()
@@ -381,7 +380,7 @@ async fn put_errors() {
 #[tokio::test]
 async fn moving_current_requires_remove_from_version_id() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     let name = unique("stage-required");
     let (_, v1) = create(&client, &name, "one").await;
     let v2 = client
@@ -420,7 +419,7 @@ async fn moving_current_requires_remove_from_version_id() {
 #[tokio::test]
 async fn moving_current_moves_previous_and_keeps_other_labels() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     let name = unique("stage-move");
     let (arn, v0) = create(&client, &name, "zero").await;
     let v1 = put(&client, &name, "one").await;
@@ -492,7 +491,7 @@ async fn moving_current_moves_previous_and_keeps_other_labels() {
 #[tokio::test]
 async fn remove_only_detaches_a_label() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     let name = unique("stage-remove");
     let (_, v1) = create(&client, &name, "one").await;
     let v2 = client
@@ -543,7 +542,7 @@ async fn remove_only_detaches_a_label() {
 #[tokio::test]
 async fn moving_a_custom_label_between_versions() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     let name = unique("stage-custom");
     let (_, v1) = create(&client, &name, "one").await;
     let v2 = put(&client, &name, "two").await;
@@ -587,7 +586,7 @@ async fn moving_a_custom_label_between_versions() {
 #[tokio::test]
 async fn update_version_stage_errors() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     assert_err(
         client
             .update_secret_version_stage()
@@ -621,7 +620,7 @@ async fn update_version_stage_errors() {
 #[tokio::test]
 async fn list_versions_hides_deprecated_unless_asked() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     let name = unique("versions-deprecated");
     let (arn, v1) = create(&client, &name, "one").await;
     let v2 = put(&client, &name, "two").await;
@@ -679,7 +678,7 @@ async fn list_versions_hides_deprecated_unless_asked() {
 #[tokio::test]
 async fn list_versions_reports_default_encryption_key() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     let name = unique("versions-kms");
     create(&client, &name, "one").await;
     let out = client
@@ -695,7 +694,7 @@ async fn list_versions_reports_default_encryption_key() {
 #[tokio::test]
 async fn list_versions_last_accessed_is_day_truncated() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     let name = unique("versions-accessed");
     let (_, v1) = create(&client, &name, "one").await;
     server.clock.advance(DAY_MS + 3_600_000);
@@ -724,7 +723,7 @@ async fn list_versions_last_accessed_is_day_truncated() {
 #[tokio::test]
 async fn list_versions_paginates() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     let name = unique("versions-pages");
     let (_, first) = create(&client, &name, "v0").await;
     let mut ids = vec![first];
@@ -795,7 +794,7 @@ async fn list_versions_paginates() {
 #[tokio::test]
 async fn list_versions_of_unknown_secret_is_not_found() {
     let server = TestServer::start().await;
-    let client = sdk_client(&server);
+    let client = server.client();
     assert_err(
         client
             .list_secret_version_ids()

@@ -271,21 +271,13 @@ impl Service {
             super::access::authorize(ctx, Operation::CreateSecret, &scope.account_id, &arn)?;
         let kms_key_id = self.check_kms_key(ctx, input.kms_key_id.as_deref()).await?;
 
-        // A name still held by a secret past its recovery window is free: purge it first.
-        if let Some(existing) = self
-            .store
-            .find_secret(&scope, SecretLookup::Name(name.as_str()))
-            .await?
-        {
-            if existing.deletion_ms.is_some_and(|at| at <= ctx.now) {
-                self.store.delete_secret(existing.pk).await?;
-            } else {
-                return self
-                    .create_conflict(&access, existing, &token, value.as_ref())
-                    .await;
+        let tags = input.tags.as_deref().map(to_tags);
+        if let Some(t) = &tags {
+            check_reserved_keys(t)?;
+            if t.len() > crate::store::MAX_TAGS_PER_SECRET {
+                return Err(StoreError::TooManyTags.into());
             }
         }
-
         let version = match &value {
             Some(val) => Some(NewVersion {
                 version_id: token.clone(),
@@ -294,13 +286,6 @@ impl Service {
             }),
             None => None,
         };
-        let tags = input.tags.as_deref().map(to_tags);
-        if let Some(t) = &tags {
-            check_reserved_keys(t)?;
-            if t.len() > crate::store::MAX_TAGS_PER_SECRET {
-                return Err(StoreError::TooManyTags.into());
-            }
-        }
         let new = NewSecret {
             scope: scope.clone(),
             name: name.as_str().to_string(),
@@ -311,23 +296,43 @@ impl Service {
             tags,
             created_ms: ctx.now,
         };
-        match self.store.create_secret(new, version).await {
-            Ok(record) => Ok(CreateSecretOutput {
-                arn: record.arn,
-                name: record.name,
-                version_id: value.map(|_| token),
-            }),
-            Err(StoreError::NameExists) => {
-                let existing = self
-                    .store
-                    .find_secret(&scope, SecretLookup::Name(name.as_str()))
-                    .await?
-                    .ok_or(ApiError::Internal)?;
-                self.create_conflict(&access, existing, &token, value.as_ref())
-                    .await
+        // Insert first, so the common case needs no lookup. On a name conflict, a secret past
+        // its recovery window frees the name (purged, then one retry); any other holder is
+        // AWS's conflict, or the original answer to a replayed request.
+        for _ in 0..2 {
+            match self.store.create_secret(new.clone(), version.clone()).await {
+                Ok(record) => {
+                    return Ok(CreateSecretOutput {
+                        arn: record.arn,
+                        name: record.name,
+                        version_id: value.is_some().then_some(token),
+                    });
+                }
+                Err(StoreError::NameExists) => {
+                    let found = self
+                        .store
+                        .find_secret(&scope, SecretLookup::Name(name.as_str()))
+                        .await?;
+                    match found {
+                        Some(old) if old.deletion_ms.is_some_and(|at| at <= ctx.now) => {
+                            self.store.delete_secret(old.pk).await?;
+                        }
+                        Some(existing) => {
+                            return self
+                                .create_conflict(&access, existing, &token, value.as_ref())
+                                .await;
+                        }
+                        // Deleted by another request in between: try again.
+                        None => {}
+                    }
+                }
+                Err(e) => return Err(e.into()),
             }
-            Err(e) => Err(e.into()),
         }
+        Err(ApiError::ResourceExists(format!(
+            "The operation failed because the secret {} already exists.",
+            name.as_str()
+        )))
     }
 
     /// CreateSecret on a name that exists: a replay with the same token and value succeeds

@@ -216,33 +216,33 @@ impl Service {
         value: &SecretValue,
         stages: StageRequest,
     ) -> Result<Vec<String>, ApiError> {
-        // Two rounds at most: a concurrent writer can create the version between our check
-        // and our insert, and then the second round compares against it.
-        for _ in 0..2 {
-            if let Some(existing) = self.store.version(record.pk, token).await? {
+        // Insert first, so a normal write costs no extra read; only a token that is already in
+        // use needs the stored value, to tell a replay (same value) from a conflict.
+        let version = crate::store::NewVersion {
+            version_id: token.to_string(),
+            sealed: self.seal(ctx, &record.arn, token, value).await?,
+            created_ms: ctx.now,
+        };
+        match self
+            .store
+            .put_version(record.pk, version, stages, ctx.now - DAY_MILLIS)
+            .await
+        {
+            Err(StoreError::VersionExists) => {
+                let existing = self
+                    .store
+                    .version(record.pk, token)
+                    .await?
+                    .ok_or_else(|| ApiError::token_in_use(token, &record.arn))?;
                 let stored = self.open(access, record, &existing).await?;
-                return if stored.ct_eq(value) {
+                if stored.ct_eq(value) {
                     Ok(existing.stages)
                 } else {
                     Err(ApiError::token_in_use(token, &record.arn))
-                };
+                }
             }
-            let sealed = self.seal(ctx, &record.arn, token, value).await?;
-            let version = crate::store::NewVersion {
-                version_id: token.to_string(),
-                sealed,
-                created_ms: ctx.now,
-            };
-            match self
-                .store
-                .put_version(record.pk, version, stages.clone(), ctx.now - DAY_MILLIS)
-                .await
-            {
-                Err(StoreError::VersionExists) => continue,
-                other => return other.map_err(map_store),
-            }
+            other => other.map_err(map_store),
         }
-        Err(ApiError::token_in_use(token, &record.arn))
     }
 
     /// Finds the version a read asks for and opens it, recording the access (day precision).

@@ -29,7 +29,6 @@ pub struct DataDir {
     pub store: Arc<dyn Store>,
     /// The account created on first start (the bootstrap admin is its root).
     pub account_id: String,
-    root_key: std::sync::Mutex<Option<RootKey>>,
 }
 
 impl std::fmt::Debug for DataDir {
@@ -86,12 +85,13 @@ fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
 }
 
 impl DataDir {
-    /// Opens `path`, initialising it on first start.
+    /// Opens `path`, initialising it on first start. Returns the root key beside the directory:
+    /// the caller hands it to the keyring, and it is kept nowhere else.
     pub async fn open(
         path: &Path,
         account_id: Option<&str>,
         clock: &dyn Clock,
-    ) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+    ) -> Result<(Self, RootKey), Box<dyn std::error::Error + Send + Sync>> {
         if let Some(id) = account_id
             && (id.len() != 12 || !id.bytes().all(|b| b.is_ascii_digit()))
         {
@@ -125,15 +125,15 @@ impl DataDir {
             path: path.to_path_buf(),
             store,
             account_id: account,
-            root_key: std::sync::Mutex::new(Some(root_key)),
         };
-        dir.ensure_admin_key(clock).await?;
-        Ok(dir)
+        dir.ensure_admin_key(&root_key, clock).await?;
+        Ok((dir, root_key))
     }
 
     /// Creates the admin access key and writes the credentials file, once.
     async fn ensure_admin_key(
         &self,
+        root: &RootKey,
         clock: &dyn Clock,
     ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         let credentials_path = self.path.join(CREDENTIALS_FILE);
@@ -141,12 +141,9 @@ impl DataDir {
             return Ok(());
         }
         let (id, secret) = generate_access_key()?;
-        let sealed = {
-            let guard = self.root_key.lock().map_err(|_| "root key lock poisoned")?;
-            let root = guard.as_ref().ok_or("root key already taken")?;
-            root.wrap(&access_key_label(&id), secret.expose().as_bytes())
-                .map_err(|e| e.to_string())?
-        };
+        let sealed = root
+            .wrap(&access_key_label(&id), secret.expose().as_bytes())
+            .map_err(|e| e.to_string())?;
         self.store
             .insert_access_key(AccessKeyRecord {
                 access_key_id: id.clone(),
@@ -171,11 +168,10 @@ impl DataDir {
     /// Loads every stored access key into `credentials`, unwrapping secrets with the root key.
     pub async fn load_credentials(
         &self,
+        root: &RootKey,
         credentials: &MemoryCredentialStore,
     ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         let records = self.store.access_keys().await?;
-        let guard = self.root_key.lock().map_err(|_| "root key lock poisoned")?;
-        let root = guard.as_ref().ok_or("root key already taken")?;
         for record in records {
             let secret = root
                 .unwrap(
@@ -209,14 +205,5 @@ impl DataDir {
             );
         }
         Ok(())
-    }
-
-    /// Hands the root key to the keyring; it can be taken once.
-    pub fn root_key(&self) -> Result<RootKey, super::StartError> {
-        self.root_key
-            .lock()
-            .ok()
-            .and_then(|mut g| g.take())
-            .ok_or_else(|| super::StartError::DataDir("root key already taken".into()))
     }
 }

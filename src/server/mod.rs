@@ -110,7 +110,7 @@ impl Server {
             Some((cert, key)) => Some(tls::acceptor(cert, key).map_err(StartError::Tls)?),
             None => None,
         };
-        let data_dir = DataDir::open(
+        let (data_dir, root_key) = DataDir::open(
             &config.data_dir,
             config.account_id.as_deref(),
             clock.as_ref(),
@@ -119,7 +119,7 @@ impl Server {
         .map_err(|e| StartError::DataDir(e.to_string()))?;
         let credentials = Arc::new(MemoryCredentialStore::new());
         data_dir
-            .load_credentials(&credentials)
+            .load_credentials(&root_key, &credentials)
             .await
             .map_err(|e| StartError::DataDir(e.to_string()))?;
         if let Some((id, secret)) = &config.bootstrap_key {
@@ -134,7 +134,7 @@ impl Server {
                 },
             );
         }
-        let keyring = Arc::new(Keyring::new(data_dir.root_key()?, data_dir.store.clone()));
+        let keyring = Arc::new(Keyring::new(root_key, data_dir.store.clone()));
         let service = Service::new(data_dir.store.clone(), keyring, clock);
         let frontend = Arc::new(Frontend {
             service,

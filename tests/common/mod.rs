@@ -2,6 +2,8 @@
 //! clock, driven by the official AWS SDK for Rust or by raw signed HTTP.
 #![allow(dead_code)]
 
+pub mod sdk;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 

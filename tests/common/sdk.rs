@@ -1,6 +1,7 @@
-//! Small helpers shared by the `sdk_*` integration tests (kept apart from `common`, which other
-//! suites own). Include with `mod common; mod sdk_support;`.
-#![allow(dead_code)]
+//! Helpers for the SDK-driven suites: error assertions, AWS's messages, and short forms of
+//! common calls. Reached as `common::sdk`. Each test binary uses a different subset, hence the
+//! allowances.
+#![allow(dead_code, unused_imports)]
 
 use std::collections::BTreeMap;
 use std::collections::HashMap;
@@ -11,35 +12,8 @@ use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_secretsmanager::primitives::DateTime;
 use aws_sdk_secretsmanager::types::{Filter, FilterNameStringType, Tag};
 
-/// An SDK client for us-east-1 that keeps working after the test moves the server's clock.
-///
-/// `TestServer::client()` signs with the manual clock, but the SDK also "corrects" its signing
-/// time by the skew it measures from each response's `Date` header, which hyper fills from the
-/// *system* clock. After `clock.advance(..)` by more than 15 minutes, the second request would
-/// be signed with the system time and rejected as expired. Disabling the correction keeps the
-/// signing time on the manual clock.
-pub fn sdk_client(server: &crate::common::TestServer) -> Client {
-    sdk_client_in(server, "us-east-1")
-}
-
-/// [`sdk_client`] for another region.
-pub fn sdk_client_in(server: &crate::common::TestServer, region: &str) -> Client {
-    no_skew_correction(server.client_in(region))
-}
-
-/// `client` with the SDK's clock-skew correction turned off (see [`sdk_client`]).
-pub fn no_skew_correction(client: Client) -> Client {
-    Client::from_conf(
-        client
-            .config()
-            .to_builder()
-            .disable_clock_skew_correction(true)
-            .build(),
-    )
-}
-
 /// Milliseconds in a day.
-pub const DAY_MS: i64 = 86_400_000;
+pub use strongbox::clock::DAY_MILLIS as DAY_MS;
 
 /// AWS's message for an unknown secret.
 pub const NOT_FOUND: &str = "Secrets Manager can't find the specified secret.";
