@@ -9,7 +9,7 @@ use super::resolve::require_not_deleted;
 use super::tags::{TagInput, check_reserved_keys, check_tags, to_tags};
 use super::{ApiError, Operation, RequestContext, Service, Validator};
 use crate::clock::DAY_MILLIS;
-use crate::crypto::{SecretValue, random_bytes};
+use crate::crypto::{SecretValue, random_string};
 use crate::model::{SecretArn, SecretName, Tag};
 use crate::store::{
     MetadataUpdate, NewSecret, NewVersion, Scope, SecretLookup, SecretRecord, StageRequest,
@@ -44,17 +44,10 @@ pub(super) fn check_value(
 
 /// Six random characters `[A-Za-z0-9]` for a new secret's ARN, from the OS CSPRNG.
 fn arn_suffix() -> Result<String, ApiError> {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    let mut out = String::with_capacity(6);
-    while out.len() < 6 {
-        for b in random_bytes(16)? {
-            // 248 = 4 * 62: rejecting above it keeps the choice uniform.
-            if b < 248 && out.len() < 6 {
-                out.push(char::from(ALPHABET[usize::from(b) % ALPHABET.len()]));
-            }
-        }
-    }
-    Ok(out)
+    Ok(random_string(
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
+        6,
+    )?)
 }
 
 /// DescribeSecret's output, also the shape of each ListSecrets entry.

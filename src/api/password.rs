@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::access::authorize;
 use super::values::ExposedString;
 use super::{ApiError, Operation, RequestContext, Validator};
-use crate::crypto::random_bytes;
+use crate::crypto::RandomIndex;
 
 const LOWER: &str = "abcdefghijklmnopqrstuvwxyz";
 const UPPER: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
@@ -35,34 +35,6 @@ pub(super) struct GetRandomPasswordOutput {
     random_password: ExposedString,
 }
 
-/// Uniform random indexes below `n` by rejection sampling over CSPRNG bytes.
-struct IndexSource {
-    pool: Vec<u8>,
-}
-
-impl IndexSource {
-    fn new() -> Self {
-        Self { pool: Vec::new() }
-    }
-
-    fn below(&mut self, n: usize) -> Result<usize, ApiError> {
-        // n is at most a few hundred; two bytes give a 16-bit sample, and rejecting samples at or
-        // above the largest multiple of n keeps the result uniform.
-        let n32 = u32::try_from(n).map_err(|_| ApiError::Internal)?;
-        let limit = (65_536 / n32) * n32;
-        loop {
-            if self.pool.len() < 2 {
-                self.pool = random_bytes(256)?;
-            }
-            let (a, b) = (self.pool.pop(), self.pool.pop());
-            let sample = u32::from(a.unwrap_or(0)) << 8 | u32::from(b.unwrap_or(0));
-            if sample < limit {
-                return Ok((sample % n32) as usize);
-            }
-        }
-    }
-}
-
 /// Generates a password of `length` characters from `classes`; when `require_each`, at least
 /// one character of every non-empty class appears.
 fn generate(classes: &[Vec<char>], length: usize, require_each: bool) -> Result<String, ApiError> {
@@ -72,7 +44,7 @@ fn generate(classes: &[Vec<char>], length: usize, require_each: bool) -> Result<
     } else {
         Vec::new()
     };
-    let mut rng = IndexSource::new();
+    let mut rng = RandomIndex::new();
     let mut out: Vec<char> = Vec::with_capacity(length);
     for class in &required {
         out.push(class[rng.below(class.len())?]);
@@ -157,16 +129,5 @@ mod tests {
                 assert!(p.chars().any(|ch| c.contains(&ch)), "{p}");
             }
         }
-    }
-
-    #[test]
-    fn index_source_is_in_range_and_covers() {
-        let mut rng = IndexSource::new();
-        let mut seen = [false; 7];
-        for _ in 0..1000 {
-            let i = rng.below(7).unwrap();
-            seen[i] = true;
-        }
-        assert!(seen.iter().all(|s| *s));
     }
 }

@@ -1,6 +1,7 @@
 //! The SigV4 verifier: scope, clock skew and credential checks around the pure functions in
 //! [`sigv4`](super::sigv4).
 
+use crate::model::is_valid_region;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
@@ -337,18 +338,6 @@ fn check_scope(
         )));
     }
     Ok(())
-}
-
-/// Region names look like `us-east-1` or `us-gov-west-1`: `^([a-z]+-)+\d+$`.
-fn is_valid_region(region: &str) -> bool {
-    let Some((prefix, number)) = region.rsplit_once('-') else {
-        return false;
-    };
-    !number.is_empty()
-        && number.bytes().all(|b| b.is_ascii_digit())
-        && prefix
-            .split('-')
-            .all(|word| !word.is_empty() && word.bytes().all(|b| b.is_ascii_lowercase()))
 }
 
 /// `host` must be signed, so a signature cannot be replayed against another endpoint, and so

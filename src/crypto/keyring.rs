@@ -1,9 +1,9 @@
 //! The root key and the per-account, per-region KMS keys it wraps.
 
 use std::collections::HashMap;
-use std::io::Write;
-use std::path::Path;
 use std::sync::{Arc, RwLock};
+
+use zeroize::Zeroizing;
 
 use super::aead::{AeadKey, KEY_LEN};
 use super::{CryptoError, SecretBytes, random_bytes};
@@ -20,30 +20,11 @@ const ROOT_WRAP_PURPOSE: &[u8] = b"strongbox/root-wrap\0";
 pub struct RootKey(AeadKey);
 
 impl RootKey {
-    /// Loads the root key from `path`, creating it with fresh random bytes if it does not exist.
-    /// Returns whether it was created.
-    pub fn load_or_create(path: &Path) -> std::io::Result<(Self, bool)> {
-        match std::fs::read_to_string(path) {
-            Ok(text) => Ok((Self::from_hex(text.trim())?, false)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let raw = random_bytes(KEY_LEN).map_err(std::io::Error::other)?;
-                let mut options = std::fs::OpenOptions::new();
-                options.write(true).create_new(true);
-                #[cfg(unix)]
-                {
-                    use std::os::unix::fs::OpenOptionsExt;
-                    options.mode(0o600);
-                }
-                let mut file = options.open(path)?;
-                let encoded = zeroize::Zeroizing::new(hex::encode(&raw));
-                file.write_all(encoded.as_bytes())?;
-                file.write_all(b"\n")?;
-                file.sync_all()?;
-                let key = AeadKey::new(SecretBytes::new(raw)).map_err(std::io::Error::other)?;
-                Ok((Self(key), true))
-            }
-            Err(e) => Err(e),
-        }
+    /// A fresh random root key and its hex text, which is how it is stored.
+    pub fn generate() -> Result<(Self, Zeroizing<String>), CryptoError> {
+        let raw = random_bytes(KEY_LEN)?;
+        let text = Zeroizing::new(hex::encode(&raw));
+        Ok((Self(AeadKey::new(SecretBytes::new(raw))?), text))
     }
 
     /// Parses a root key given as 64 hex characters (e.g. from `STRONGBOX_ROOT_KEY`).
@@ -224,19 +205,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn root_key_file_round_trip() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("root.key");
-        let (k1, created) = RootKey::load_or_create(&path).unwrap();
-        assert!(created);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
-            assert_eq!(mode & 0o777, 0o600);
-        }
-        let (k2, created) = RootKey::load_or_create(&path).unwrap();
-        assert!(!created);
+    fn root_key_hex_round_trip() {
+        let (k1, text) = RootKey::generate().unwrap();
+        let k2 = RootKey::from_hex(&text).unwrap();
         let sealed = k1.wrap("label", b"material").unwrap();
         assert_eq!(k2.unwrap("label", &sealed).unwrap().expose(), b"material");
         assert!(k2.unwrap("other", &sealed).is_err());

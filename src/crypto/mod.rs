@@ -8,11 +8,13 @@
 mod aead;
 mod envelope;
 mod keyring;
+mod random;
 mod secret;
 
 pub use aead::{AeadKey, random_bytes};
 pub use envelope::{EncryptionContext, SEALED_FORMAT_V1, open_value, seal_value, sealed_key_id};
 pub use keyring::{DEFAULT_KEY_ALIAS, Keyring, KmsKey, RootKey};
+pub use random::{RandomIndex, random_string};
 pub use secret::{SecretBytes, SecretValue};
 
 /// A cryptographic failure. Deliberately carries no detail: details could leak key material.

@@ -9,7 +9,7 @@ use crate::auth::{
     Caller, MemoryCredentialStore, PrincipalKind, SecretAccessKey, StoredCredential,
 };
 use crate::clock::Clock;
-use crate::crypto::{RootKey, random_bytes};
+use crate::crypto::{RootKey, random_string};
 use crate::store::{AccessKeyRecord, SqliteStore, Store};
 
 /// The root key file's name inside the data directory.
@@ -41,17 +41,7 @@ impl std::fmt::Debug for DataDir {
 }
 
 fn random_from(alphabet: &[u8], n: usize) -> std::io::Result<String> {
-    let mut out = String::with_capacity(n);
-    // Rejection sampling keeps the choice uniform for any alphabet size.
-    let limit = 256 - (256 % alphabet.len());
-    while out.len() < n {
-        for b in random_bytes(64).map_err(std::io::Error::other)? {
-            if usize::from(b) < limit && out.len() < n {
-                out.push(char::from(alphabet[usize::from(b) % alphabet.len()]));
-            }
-        }
-    }
-    Ok(out)
+    random_string(alphabet, n).map_err(std::io::Error::other)
 }
 
 /// A new long-term access key pair shaped like AWS's: `AKIA` + 16, and 40 characters.
@@ -84,6 +74,19 @@ fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
     file.sync_all()
 }
 
+/// Loads the root key file, creating it (mode 0600, fsynced) with a fresh key on first start.
+fn load_or_create_root_key(path: &Path) -> std::io::Result<RootKey> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => RootKey::from_hex(text.trim()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let (key, text) = RootKey::generate().map_err(std::io::Error::other)?;
+            write_private_file(path, &format!("{}\n", text.as_str()))?;
+            Ok(key)
+        }
+        Err(e) => Err(e),
+    }
+}
+
 impl DataDir {
     /// Opens `path`, initialising it on first start. Returns the root key beside the directory:
     /// the caller hands it to the keyring, and it is kept nowhere else.
@@ -105,7 +108,7 @@ impl DataDir {
             builder.mode(0o700);
         }
         builder.create(path)?;
-        let (root_key, _) = RootKey::load_or_create(&path.join(ROOT_KEY_FILE))?;
+        let root_key = load_or_create_root_key(&path.join(ROOT_KEY_FILE))?;
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path.join(DATABASE_FILE))?);
         let proposed = match account_id {
             Some(id) => id.to_string(),
@@ -205,5 +208,26 @@ impl DataDir {
             );
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn root_key_file_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(ROOT_KEY_FILE);
+        let k1 = load_or_create_root_key(&path).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let k2 = load_or_create_root_key(&path).unwrap();
+        let sealed = k1.wrap("label", b"material").unwrap();
+        assert_eq!(k2.unwrap("label", &sealed).unwrap().expose(), b"material");
     }
 }
