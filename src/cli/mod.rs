@@ -19,10 +19,14 @@ pub struct Cli {
     command: Command,
 }
 
+// Parsed once per process, so the size difference between variants does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the server.
     Serve(ServeArgs),
+    /// Load-test a Secrets Manager endpoint (see docs/BENCHMARKS.md).
+    Bench(crate::bench::BenchArgs),
 }
 
 /// Log output formats.
@@ -70,6 +74,7 @@ pub fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => serve(args),
+        Command::Bench(args) => crate::bench::main(args),
     }
 }
 
