@@ -29,8 +29,7 @@ pub const FIXED_BODY: &str = concat!(
     r#""SecretString":"{\"username\":\"bench\",\"password\":\"0123456789abcdef0123456789abcdef\","#,
     r#"\"engine\":\"postgres\",\"host\":\"db.internal.example.com\",\"port\":5432,"#,
     r#"\"dbname\":\"inventory\",\"options\":\"sslmode=verify-full\"}","#,
-    r#""VersionStages":["AWSCURRENT"],"CreatedDate":1.700000000123E9,"#,
-    r#""ResponseMetadata":{"Padding":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}}"#
+    r#""VersionStages":["AWSCURRENT"],"CreatedDate":1.700000000123E9}"#
 );
 
 /// Serves `POST /` on `listener` until the process ends; `GET /health` answers 200.

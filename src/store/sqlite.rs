@@ -12,6 +12,7 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
 use super::labels::{self, LabelMap, StageRequest};
+use super::read_cache::{Generation, ReadCache};
 use super::{
     AccessKeyRecord, Cursor, CursorValue, KmsKeyRecord, ListPage, ListQuery, MAX_TAGS_PER_SECRET,
     MAX_VERSIONS_PER_SECRET, MetadataUpdate, NewSecret, NewVersion, Scope, SecretLookup,
@@ -104,6 +105,10 @@ pub struct SqliteStore {
     path: PathBuf,
     writer: Arc<Writer>,
     readers: Arc<Mutex<Vec<Connection>>>,
+    /// Recent secret lookups by scope and name or ARN (see [`ReadCache`]).
+    secrets: Arc<ReadCache<String, SecretRecord>>,
+    /// Recent version-by-label lookups by secret and label.
+    staged: Arc<ReadCache<(i64, String), VersionRecord>>,
 }
 
 /// Most write jobs committed in one transaction. Large enough to absorb any realistic number
@@ -166,7 +171,7 @@ struct Writer {
 }
 
 impl Writer {
-    fn start(conn: Connection) -> std::io::Result<Self> {
+    fn start(conn: Connection, generation: Generation) -> std::io::Result<Self> {
         let (queue, jobs) = std::sync::mpsc::channel::<Box<dyn WriteJob>>();
         std::thread::Builder::new()
             .name("strongbox-sqlite-writer".into())
@@ -181,6 +186,8 @@ impl Writer {
                         }
                     }
                     let committed = run_batch(&conn, &mut batch);
+                    // Before any acknowledgement: cached reads from before this commit die.
+                    generation.bump();
                     for job in batch {
                         job.finish(committed.clone());
                     }
@@ -237,10 +244,13 @@ impl SqliteStore {
     pub fn open(path: &Path) -> StoreResult<Self> {
         let mut writer = open_connection(path)?;
         migrate(&mut writer)?;
+        let generation = Generation::default();
         Ok(Self {
             path: path.to_path_buf(),
-            writer: Arc::new(Writer::start(writer).map_err(backend)?),
+            writer: Arc::new(Writer::start(writer, generation.clone()).map_err(backend)?),
             readers: Arc::new(Mutex::new(Vec::new())),
+            secrets: Arc::new(ReadCache::new(generation.clone())),
+            staged: Arc::new(ReadCache::new(generation)),
         })
     }
 
@@ -936,24 +946,39 @@ impl Store for SqliteStore {
                 a,
             ),
         };
+        let cache_key = format!(
+            "{}\0{}\0{}\0{key}",
+            scope.account_id,
+            scope.region,
+            matches!(lookup, SecretLookup::Arn(_))
+        );
+        if let Some(hit) = self.secrets.get(&cache_key) {
+            return Ok(Some(hit));
+        }
+        let read_at = self.secrets.generation();
         // The row and its labels in one read transaction: two statements, one snapshot.
-        self.read(|c| {
-            let record = c
-                .prepare_cached(sql)?
-                .query_row(
-                    params![scope.account_id, scope.region, key],
-                    secret_from_row,
-                )
-                .optional()?;
-            match record {
-                Some(mut r) => {
-                    r.labels = load_labels(c, r.pk)?;
-                    Ok(Some(r))
+        let found = self
+            .read(|c| {
+                let record = c
+                    .prepare_cached(sql)?
+                    .query_row(
+                        params![scope.account_id, scope.region, key],
+                        secret_from_row,
+                    )
+                    .optional()?;
+                match record {
+                    Some(mut r) => {
+                        r.labels = load_labels(c, r.pk)?;
+                        Ok(Some(r))
+                    }
+                    None => Ok(None),
                 }
-                None => Ok(None),
-            }
-        })
-        .await
+            })
+            .await?;
+        if let Some(record) = &found {
+            self.secrets.put(read_at, cache_key, record.clone());
+        }
+        Ok(found)
     }
 
     async fn version(
@@ -969,16 +994,26 @@ impl Store for SqliteStore {
         secret_pk: i64,
         stage: &str,
     ) -> StoreResult<Option<VersionRecord>> {
+        let cache_key = (secret_pk, stage.to_string());
+        if let Some(hit) = self.staged.get(&cache_key) {
+            return Ok(Some(hit));
+        }
+        let read_at = self.staged.generation();
         // One read transaction: the label and the version's labels come from one snapshot, so
         // the version returned holds `stage` even while writers move labels.
-        self.read(|c| {
-            let labels = load_labels(c, secret_pk)?;
-            match labels.get(stage) {
-                Some(id) => load_version_labelled(c, secret_pk, id, &labels),
-                None => Ok(None),
-            }
-        })
-        .await
+        let found = self
+            .read(|c| {
+                let labels = load_labels(c, secret_pk)?;
+                match labels.get(stage) {
+                    Some(id) => load_version_labelled(c, secret_pk, id, &labels),
+                    None => Ok(None),
+                }
+            })
+            .await?;
+        if let Some(version) = &found {
+            self.staged.put(read_at, cache_key, version.clone());
+        }
+        Ok(found)
     }
 
     async fn versions(&self, secret_pk: i64) -> StoreResult<Vec<VersionRecord>> {
