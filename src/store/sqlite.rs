@@ -410,6 +410,32 @@ fn load_labels(conn: &Connection, pk: i64) -> StoreResult<LabelMap> {
     Ok(rows.collect::<rusqlite::Result<LabelMap>>()?)
 }
 
+/// Fills the labels of a page of secrets with one statement (the page's keys passed as a JSON
+/// array to `json_each`), instead of one query per secret.
+fn load_labels_of_page(conn: &Connection, page: &mut [SecretRecord]) -> StoreResult<()> {
+    if page.is_empty() {
+        return Ok(());
+    }
+    let keys: Vec<i64> = page.iter().map(|r| r.pk).collect();
+    let keys = serde_json::to_string(&keys).map_err(backend)?;
+    let mut by_pk: std::collections::HashMap<i64, LabelMap> = std::collections::HashMap::new();
+    let mut stmt = conn.prepare_cached(
+        "SELECT secret_pk, stage, version_id FROM stages \
+         WHERE secret_pk IN (SELECT value FROM json_each(?1))",
+    )?;
+    let mut rows = stmt.query([keys])?;
+    while let Some(row) = rows.next()? {
+        by_pk
+            .entry(row.get(0)?)
+            .or_default()
+            .insert(row.get(1)?, row.get(2)?);
+    }
+    for record in page {
+        record.labels = by_pk.remove(&record.pk).unwrap_or_default();
+    }
+    Ok(())
+}
+
 fn load_secret(conn: &Connection, pk: i64) -> StoreResult<Option<SecretRecord>> {
     let sql = format!("SELECT {SECRET_COLUMNS} FROM secrets WHERE pk = ?1");
     let record = conn
@@ -712,9 +738,7 @@ fn list_page(conn: &Connection, scope: &Scope, q: &ListQuery) -> StoreResult<Lis
     } else {
         None
     };
-    for record in &mut out {
-        record.labels = load_labels(conn, record.pk)?;
-    }
+    load_labels_of_page(conn, &mut out)?;
     Ok(ListPage { secrets: out, next })
 }
 
