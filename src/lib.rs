@@ -9,10 +9,12 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
+pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod clock;
 pub mod crypto;
+pub mod metrics;
 pub mod model;
 pub mod server;
 pub mod store;

@@ -283,6 +283,15 @@ pub struct KmsKeyRecord {
     pub created_ms: EpochMillis,
 }
 
+/// How much the store holds, for metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StoreCounts {
+    /// Secrets, including those scheduled for deletion.
+    pub secrets: u64,
+    /// Versions of all secrets.
+    pub versions: u64,
+}
+
 /// The persistence interface. Implementations must make each method atomic.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -389,4 +398,6 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<()>;
     /// One page of secrets in a scope.
     async fn list_secrets(&self, scope: &Scope, query: &ListQuery) -> StoreResult<ListPage>;
+    /// How many secrets and versions exist in all scopes; cheap enough for every scrape.
+    async fn counts(&self) -> StoreResult<StoreCounts>;
 }

@@ -15,7 +15,7 @@ use super::labels::{self, LabelMap, StageRequest};
 use super::{
     AccessKeyRecord, Cursor, CursorValue, KmsKeyRecord, ListPage, ListQuery, MAX_TAGS_PER_SECRET,
     MAX_VERSIONS_PER_SECRET, MetadataUpdate, NewSecret, NewVersion, Scope, SecretLookup,
-    SecretRecord, SortKey, Store, StoreError, StoreResult, VersionRecord,
+    SecretRecord, SortKey, Store, StoreCounts, StoreError, StoreResult, VersionRecord,
 };
 use crate::clock::EpochMillis;
 use crate::model::Tag;
@@ -1005,5 +1005,16 @@ impl Store for SqliteStore {
         let scope = scope.clone();
         let query = query.clone();
         self.read(move |c| list_page(c, &scope, &query)).await
+    }
+
+    async fn counts(&self) -> StoreResult<StoreCounts> {
+        self.read(|c| {
+            let count = |sql: &str| c.query_row(sql, [], |r| r.get::<_, i64>(0));
+            Ok(StoreCounts {
+                secrets: count("SELECT COUNT(*) FROM secrets")?.max(0) as u64,
+                versions: count("SELECT COUNT(*) FROM versions")?.max(0) as u64,
+            })
+        })
+        .await
     }
 }
