@@ -1,5 +1,7 @@
 //! The `strongbox` command line.
 
+mod audit;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -7,6 +9,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::audit::AuditConfig;
 use crate::auth::SecretAccessKey;
 use crate::clock::SystemClock;
 use crate::server::{CREDENTIALS_FILE, Server, ServerConfig};
@@ -23,6 +26,11 @@ pub struct Cli {
 enum Command {
     /// Run the server.
     Serve(ServeArgs),
+    /// Verify, search and export the audit log.
+    Audit {
+        #[command(subcommand)]
+        command: audit::AuditCommand,
+    },
 }
 
 /// Log output formats.
@@ -63,6 +71,16 @@ struct ServeArgs {
     /// Seconds between purges of secrets past their recovery window.
     #[arg(long, default_value = "60")]
     purge_interval_secs: u64,
+    /// Sign an audit digest after this many events.
+    #[arg(long, env = "STRONGBOX_AUDIT_DIGEST_EVENTS", default_value = "1000")]
+    audit_digest_events: u64,
+    /// Sign an audit digest at least this often (seconds) while events arrive.
+    #[arg(long, env = "STRONGBOX_AUDIT_DIGEST_INTERVAL_SECS", default_value = "60")]
+    audit_digest_interval_secs: u64,
+    /// Delete audit events older than this many days (at a digest boundary, so the rest still
+    /// verifies). 0 keeps every event.
+    #[arg(long, env = "STRONGBOX_AUDIT_RETENTION_DAYS", default_value = "0")]
+    audit_retention_days: u64,
 }
 
 /// Parses the command line and runs the command; returns the process exit code.
@@ -70,6 +88,7 @@ pub fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => serve(args),
+        Command::Audit { command } => audit::run(command),
     }
 }
 
@@ -111,6 +130,13 @@ fn serve(args: ServeArgs) -> std::process::ExitCode {
         insecure_listen: args.insecure_listen,
         bootstrap_key: bootstrap_key(),
         purge_interval: Duration::from_secs(args.purge_interval_secs.max(1)),
+        audit: AuditConfig {
+            digest_every_events: args.audit_digest_events.max(1),
+            digest_interval: Duration::from_secs(args.audit_digest_interval_secs.max(1)),
+            retention: (args.audit_retention_days > 0)
+                .then(|| Duration::from_secs(args.audit_retention_days.saturating_mul(86_400))),
+            ..AuditConfig::default()
+        },
         ..ServerConfig::new(args.data_dir)
     };
     runtime.block_on(async move {

@@ -20,6 +20,7 @@ use tokio_rustls::TlsAcceptor;
 pub use datadir::{CREDENTIALS_FILE, DataDir, ROOT_KEY_FILE};
 
 use crate::api::Service;
+use crate::audit::AuditConfig;
 use crate::auth::{
     Authenticator, Caller, MemoryCredentialStore, SecretAccessKey, StoredCredential,
 };
@@ -46,6 +47,8 @@ pub struct ServerConfig {
     pub purge_interval: Duration,
     /// Largest request body accepted.
     pub max_body_bytes: usize,
+    /// Audit log settings.
+    pub audit: AuditConfig,
 }
 
 impl ServerConfig {
@@ -60,6 +63,7 @@ impl ServerConfig {
             bootstrap_key: None,
             purge_interval: Duration::from_secs(60),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            audit: AuditConfig::default(),
         }
     }
 }
