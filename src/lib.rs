@@ -14,6 +14,7 @@ pub mod cli;
 pub mod clock;
 pub mod crypto;
 pub mod model;
+pub mod policy;
 pub mod server;
 pub mod store;
 pub mod wire;
