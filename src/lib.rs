@@ -13,6 +13,7 @@ pub mod auth;
 pub mod cli;
 pub mod clock;
 pub mod crypto;
+pub mod iam;
 pub mod model;
 pub mod policy;
 pub mod server;

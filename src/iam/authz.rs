@@ -35,8 +35,7 @@ pub fn global_keys(ctx: &RequestContext) -> ConditionContext {
             "false"
         },
     );
-    keys.set("aws:CurrentTime", iso8601(ctx.now));
-    keys.set("aws:EpochTime", ctx.now.div_euclid(1000).to_string());
+    keys.set_request_time(ctx.now.div_euclid(1000));
     keys.set("aws:RequestedRegion", ctx.region.as_str());
     keys.set("aws:PrincipalIsAWSService", "false");
     keys.set("aws:ViaAWSService", "false");
@@ -44,11 +43,6 @@ pub fn global_keys(ctx: &RequestContext) -> ConditionContext {
         keys.set("aws:UserAgent", agent.as_str());
     }
     keys
-}
-
-/// `2026-11-24T10:00:00Z`, the form of `aws:CurrentTime`.
-fn iso8601(ms: crate::clock::EpochMillis) -> String {
-    super::query::timestamp(ms)
 }
 
 /// Decides `check` for `ctx`'s caller. `add_keys` adds the action's own condition keys; it

@@ -125,10 +125,11 @@ fn customer_view<'a>(p: &'a ManagedPolicyDoc, attachments: usize) -> PolicyView<
     }
 }
 
-fn aws_view(p: &'static builtin::AwsManaged, arn: &'a str, attachments: usize) -> PolicyView<'a>
-where
-    'static: 'a,
-{
+fn aws_view<'a>(
+    p: &'static builtin::AwsManaged,
+    arn: &'a str,
+    attachments: usize,
+) -> PolicyView<'a> {
     PolicyView {
         name: p.name,
         id: "ANPAAWSMANAGEDPOLICY0",

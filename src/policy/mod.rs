@@ -246,6 +246,13 @@ impl ConditionContext {
         );
     }
 
+    /// Copies every key of `other` into this context, replacing keys set in both.
+    pub fn extend_from(&mut self, other: &ConditionContext) {
+        for (k, v) in &other.keys {
+            self.keys.insert(k.clone(), v.clone());
+        }
+    }
+
     /// Removes a key.
     pub fn remove(&mut self, key: &str) {
         self.keys.remove(&key.to_lowercase());
