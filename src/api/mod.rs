@@ -107,8 +107,23 @@ impl Operation {
     }
 
     /// The IAM action that authorises the operation, e.g. `secretsmanager:GetSecretValue`.
-    pub fn iam_action(self) -> String {
-        format!("secretsmanager:{}", self.name())
+    pub fn iam_action(self) -> &'static str {
+        match self {
+            Self::BatchGetSecretValue => "secretsmanager:BatchGetSecretValue",
+            Self::CreateSecret => "secretsmanager:CreateSecret",
+            Self::DeleteSecret => "secretsmanager:DeleteSecret",
+            Self::DescribeSecret => "secretsmanager:DescribeSecret",
+            Self::GetRandomPassword => "secretsmanager:GetRandomPassword",
+            Self::GetSecretValue => "secretsmanager:GetSecretValue",
+            Self::ListSecretVersionIds => "secretsmanager:ListSecretVersionIds",
+            Self::ListSecrets => "secretsmanager:ListSecrets",
+            Self::PutSecretValue => "secretsmanager:PutSecretValue",
+            Self::RestoreSecret => "secretsmanager:RestoreSecret",
+            Self::TagResource => "secretsmanager:TagResource",
+            Self::UntagResource => "secretsmanager:UntagResource",
+            Self::UpdateSecret => "secretsmanager:UpdateSecret",
+            Self::UpdateSecretVersionStage => "secretsmanager:UpdateSecretVersionStage",
+        }
     }
 
     /// True for operations that change nothing (CloudTrail's `readOnly`).
@@ -136,6 +151,12 @@ pub struct RequestContext {
     pub request_id: String,
     /// When it arrived.
     pub now: EpochMillis,
+    /// The client's address (`aws:SourceIp`).
+    pub source_ip: std::net::IpAddr,
+    /// True when the request came over TLS (`aws:SecureTransport`).
+    pub secure_transport: bool,
+    /// The `User-Agent` header (`aws:UserAgent`).
+    pub user_agent: Option<String>,
 }
 
 /// The Secrets Manager service: state shared by every request.
@@ -143,6 +164,7 @@ pub struct Service {
     store: Arc<dyn Store>,
     keyring: Arc<Keyring>,
     clock: Arc<dyn Clock>,
+    policies: access::PolicyCache,
 }
 
 impl std::fmt::Debug for Service {
@@ -158,6 +180,7 @@ impl Service {
             store,
             keyring,
             clock,
+            policies: access::PolicyCache::default(),
         }
     }
 
@@ -187,7 +210,7 @@ impl Service {
             Operation::DeleteSecret => respond(&self.delete_secret(ctx, parse(body)?).await?),
             Operation::DescribeSecret => respond(&self.describe_secret(ctx, parse(body)?).await?),
             Operation::GetRandomPassword => {
-                respond(&password::get_random_password(ctx, parse(body)?)?)
+                respond(&password::get_random_password(self, ctx, parse(body)?)?)
             }
             Operation::GetSecretValue => respond(&self.get_secret_value(ctx, parse(body)?).await?),
             Operation::ListSecretVersionIds => {

@@ -10,8 +10,8 @@ use crate::model::Tag;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub(super) struct TagInput {
-    key: Option<String>,
-    value: Option<String>,
+    pub(super) key: Option<String>,
+    pub(super) value: Option<String>,
 }
 
 /// Validates a tag list: key 1..128 characters, value 0..256.

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize, Serializer};
 use zeroize::Zeroizing;
 
-use super::access::{Access, authorize};
+use super::access::{Access, Target};
 use super::input::{
     SensitiveBlob, SensitiveString, decode_token, encode_blob, encode_token, timestamp,
 };
@@ -436,12 +436,16 @@ impl Service {
                     .into(),
             ));
         }
-        authorize(
+        self.authorize(
             ctx,
             Operation::BatchGetSecretValue,
-            &ctx.caller.account_id,
-            "*",
+            Target::Any,
+            &Default::default(),
         )?;
+        if input.filters.is_some() {
+            // Listing by filter also needs ListSecrets, as AWS's authorization reference says.
+            self.authorize(ctx, Operation::ListSecrets, Target::Any, &Default::default())?;
+        }
         let mut secret_values = Vec::new();
         let mut errors = Vec::new();
         let mut next_token = None;
@@ -470,8 +474,17 @@ impl Service {
             let result = async {
                 let (record, access) = match listed {
                     Some(r) => {
-                        let access =
-                            authorize(ctx, Operation::GetSecretValue, &r.account_id, &r.arn)?;
+                        let access = self.authorize(
+                            ctx,
+                            Operation::GetSecretValue,
+                            Target::Secret {
+                                arn: &r.arn,
+                                account: &r.account_id,
+                                record: Some(&r),
+                                shown: &secret_id,
+                            },
+                            &Default::default(),
+                        )?;
                         (r, access)
                     }
                     None => {

@@ -21,9 +21,8 @@ pub use datadir::{CREDENTIALS_FILE, DataDir, ROOT_KEY_FILE};
 
 use crate::api::Service;
 use crate::audit::AuditConfig;
-use crate::auth::{
-    Authenticator, Caller, MemoryCredentialStore, SecretAccessKey, StoredCredential,
-};
+use crate::auth::{Authenticator, Caller, SecretAccessKey, StoredCredential};
+use crate::iam::IamService;
 use crate::clock::Clock;
 use crate::crypto::Keyring;
 use crate::wire::{DEFAULT_MAX_BODY_BYTES, Frontend};
@@ -121,14 +120,10 @@ impl Server {
         )
         .await
         .map_err(|e| StartError::DataDir(e.to_string()))?;
-        let credentials = Arc::new(MemoryCredentialStore::new());
-        data_dir
-            .load_credentials(&root_key, &credentials)
-            .await
-            .map_err(|e| StartError::DataDir(e.to_string()))?;
+        let mut extra = Vec::new();
         if let Some((id, secret)) = &config.bootstrap_key {
-            credentials.insert(
-                id,
+            extra.push((
+                id.clone(),
                 StoredCredential {
                     secret: secret.clone(),
                     caller: Caller::root(&data_dir.account_id, id),
@@ -136,13 +131,25 @@ impl Server {
                     expires_at: None,
                     active: true,
                 },
-            );
+            ));
         }
         let keyring = Arc::new(Keyring::new(root_key, data_dir.store.clone()));
+        let iam = Arc::new(
+            IamService::open(
+                data_dir.store.clone(),
+                keyring.clone(),
+                clock.clone(),
+                &data_dir.account_id,
+                extra,
+            )
+            .await
+            .map_err(|e| StartError::DataDir(e.to_string()))?,
+        );
         let service = Service::new(data_dir.store.clone(), keyring, clock);
         let frontend = Arc::new(Frontend {
             service,
-            authenticator: Authenticator::new(credentials),
+            authenticator: Authenticator::new(iam.credentials()),
+            iam,
             max_body_bytes: config.max_body_bytes,
         });
         Ok(Self {
@@ -196,11 +203,12 @@ impl Server {
                     let _ = stream.set_nodelay(true);
                     let frontend = self.frontend.clone();
                     let tls = self.tls.clone();
+                    let secure = tls.is_some();
                     tokio::spawn(async move {
                         let service = service_fn(move |req| {
                             let frontend = frontend.clone();
                             async move {
-                                Ok::<_, std::convert::Infallible>(frontend.handle(req, remote).await)
+                                Ok::<_, std::convert::Infallible>(frontend.handle(req, remote, secure).await)
                             }
                         });
                         let result = match tls {

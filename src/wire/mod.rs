@@ -3,6 +3,7 @@
 //! AWS's success and error responses.
 
 mod error;
+mod query;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -30,6 +31,8 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 pub struct Frontend {
     /// The Secrets Manager service.
     pub service: Service,
+    /// IAM and STS.
+    pub iam: Arc<crate::iam::IamService>,
     /// The SigV4 verifier.
     pub authenticator: Authenticator,
     /// Largest request body accepted.
@@ -81,38 +84,58 @@ fn plain(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
     response
 }
 
+/// Which protocol a request speaks, decided before authentication.
+#[derive(Debug, Clone, Copy)]
+enum Protocol {
+    /// AWS JSON 1.1 with `X-Amz-Target` (Secrets Manager); `None` for an unknown target.
+    Json(Option<Operation>),
+    /// The Query protocol (IAM, STS): a form-encoded `Action=...`.
+    Query,
+}
+
 impl Frontend {
-    /// Answers one HTTP request.
+    /// Answers one HTTP request. `secure` says whether it arrived over TLS.
     pub async fn handle(
         self: Arc<Self>,
         request: Request<Incoming>,
         remote: SocketAddr,
+        secure: bool,
     ) -> Response<Full<Bytes>> {
         if request.method() == Method::GET && request.uri().path() == "/health" {
             return plain(StatusCode::OK, "ok\n");
         }
         let started = Instant::now();
         let request_id = uuid::Uuid::new_v4().to_string();
-        let target = request
-            .headers()
-            .get("x-amz-target")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_string();
-        let op = Operation::from_target(&target);
-        let (result, principal) = self.process(request, op, &request_id).await;
-        let response = match result {
-            Ok(body) => json_response(body),
-            Err(e) => {
-                if matches!(e, ApiError::Internal) {
-                    tracing::error!(request_id = %request_id, "internal error");
-                }
-                error_response(&e)
+        let protocol = match request.headers().get("x-amz-target") {
+            Some(target) => Protocol::Json(Operation::from_target(target.to_str().unwrap_or_default())),
+            None if is_form(request.headers()) || request.uri().query().is_some_and(|q| q.contains("Action=")) => {
+                Protocol::Query
+            }
+            None => Protocol::Json(None),
+        };
+        let (response, operation, principal) = match protocol {
+            Protocol::Json(op) => {
+                let (result, principal) = self
+                    .process_json(request, op, &request_id, remote, secure)
+                    .await;
+                let response = match result {
+                    Ok(body) => json_response(body),
+                    Err(e) => {
+                        if matches!(e, ApiError::Internal) {
+                            tracing::error!(request_id = %request_id, "internal error");
+                        }
+                        error_response(&e)
+                    }
+                };
+                (response, op.map(Operation::name).unwrap_or("-").to_string(), principal)
+            }
+            Protocol::Query => {
+                query::handle(&self, request, &request_id, remote, secure).await
             }
         };
         tracing::info!(
             request_id = %request_id,
-            operation = op.map(Operation::name).unwrap_or("-"),
+            operation = %operation,
             principal = principal.as_deref().unwrap_or("-"),
             remote = %remote.ip(),
             status = response.status().as_u16(),
@@ -122,33 +145,43 @@ impl Frontend {
         with_common_headers(response, &request_id, self.service.clock().now_millis())
     }
 
-    /// Reads, authenticates and dispatches; returns the body or error, and the principal ARN.
-    async fn process(
-        &self,
-        request: Request<Incoming>,
-        op: Option<Operation>,
-        request_id: &str,
-    ) -> (Result<Vec<u8>, ApiError>, Option<String>) {
-        let (parts, body) = request.into_parts();
+    /// Reads the body under the size limit into a buffer that is wiped on drop (it may hold
+    /// a secret value).
+    async fn read_body(&self, parts: &http::request::Parts, body: Incoming) -> Result<Zeroizing<Vec<u8>>, ApiError> {
         let declared = parts
             .headers
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
         if declared.is_some_and(|n| n > self.max_body_bytes as u64) {
-            return (Err(ApiError::RequestTooLarge), None);
+            return Err(ApiError::RequestTooLarge);
         }
-        // The body may hold a secret value: keep it in a buffer that is wiped on drop.
-        let body: Zeroizing<Vec<u8>> = match Limited::new(body, self.max_body_bytes).collect().await
-        {
-            Ok(collected) => Zeroizing::new(collected.to_bytes().to_vec()),
+        match Limited::new(body, self.max_body_bytes).collect().await {
+            Ok(collected) => Ok(Zeroizing::new(collected.to_bytes().to_vec())),
             Err(e)
                 if e.downcast_ref::<http_body_util::LengthLimitError>()
                     .is_some() =>
             {
-                return (Err(ApiError::RequestTooLarge), None);
+                Err(ApiError::RequestTooLarge)
             }
-            Err(_) => return (Err(ApiError::Serialization), None),
+            Err(_) => Err(ApiError::Serialization),
+        }
+    }
+
+    /// Reads, authenticates and dispatches a JSON request; returns the body or error, and the
+    /// principal ARN.
+    async fn process_json(
+        &self,
+        request: Request<Incoming>,
+        op: Option<Operation>,
+        request_id: &str,
+        remote: SocketAddr,
+        secure: bool,
+    ) -> (Result<Vec<u8>, ApiError>, Option<String>) {
+        let (parts, body) = request.into_parts();
+        let body = match self.read_body(&parts, body).await {
+            Ok(b) => b,
+            Err(e) => return (Err(e), None),
         };
         let now = self.service.clock().now_millis();
         let signed = SignedRequest {
@@ -170,12 +203,39 @@ impl Frontend {
         let Some(op) = op.filter(|_| parts.method == Method::POST) else {
             return (Err(ApiError::UnknownOperation), principal);
         };
-        let ctx = RequestContext {
-            caller: authenticated.caller,
-            region: authenticated.region,
-            request_id: request_id.to_string(),
-            now,
-        };
+        let ctx = request_context(authenticated, &parts, request_id, now, remote, secure);
         (self.service.dispatch(&ctx, op, &body).await, principal)
+    }
+}
+
+/// True for a form-encoded body (the Query protocol).
+fn is_form(headers: &http::HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"))
+}
+
+/// Everything the service layer knows about an authenticated request.
+fn request_context(
+    authenticated: crate::auth::Authenticated,
+    parts: &http::request::Parts,
+    request_id: &str,
+    now: crate::clock::EpochMillis,
+    remote: SocketAddr,
+    secure: bool,
+) -> RequestContext {
+    RequestContext {
+        caller: authenticated.caller,
+        region: authenticated.region,
+        request_id: request_id.to_string(),
+        now,
+        source_ip: remote.ip(),
+        secure_transport: secure,
+        user_agent: parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
     }
 }
