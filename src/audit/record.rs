@@ -531,6 +531,7 @@ pub(crate) mod tests {
             principal_id: "AIDAEXAMPLE".into(),
             kind: PrincipalKind::User,
             access_key_id: "AKIAALICE".into(),
+            ..Caller::root("123456789012", "AKIAALICE")
         });
         let v: Value = serde_json::from_str(&PreparedEvent::build(&e).json).unwrap();
         assert_eq!(v["userIdentity"]["type"], "IAMUser");
@@ -542,6 +543,7 @@ pub(crate) mod tests {
             principal_id: "AROAEXAMPLE:ci-run".into(),
             kind: PrincipalKind::AssumedRole,
             access_key_id: "ASIATEMP".into(),
+            ..Caller::root("123456789012", "ASIATEMP")
         });
         let p = PreparedEvent::build(&e);
         let v: Value = serde_json::from_str(&p.json).unwrap();

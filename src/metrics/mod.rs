@@ -80,44 +80,100 @@ pub fn write_single(out: &mut String, name: &str, kind: &str, help: &str, value:
     let _ = writeln!(out, "{name} {value}");
 }
 
-type CounterMap = RwLock<HashMap<(&'static str, &'static str), Arc<AtomicU64>>>;
+/// Most distinct operations, and outcomes per operation, before further ones are counted as
+/// `other`: a bound on memory and scrape size whatever clients send.
+const MAX_SERIES: usize = 256;
 
-fn bump(map: &CounterMap, key: (&'static str, &'static str), by: u64) {
+/// Escapes a label value for the text format.
+fn escape(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// Counters keyed by a label value; a shared lock finds an existing one.
+#[derive(Debug, Default)]
+struct Counters(RwLock<HashMap<String, Arc<AtomicU64>>>);
+
+impl Counters {
+    fn bump(&self, key: &str) {
+        let found = self
+            .0
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(key)
+            .cloned();
+        let counter = match found {
+            Some(c) => c,
+            None => {
+                let mut map = self.0.write().unwrap_or_else(PoisonError::into_inner);
+                let key = if map.len() >= MAX_SERIES && !map.contains_key(key) {
+                    "other"
+                } else {
+                    key
+                };
+                map.entry(key.to_string()).or_default().clone()
+            }
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn sorted(&self) -> Vec<(String, u64)> {
+        let mut rows: Vec<_> = self
+            .0
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .map(|(k, v)| (k.clone(), v.load(Ordering::Relaxed)))
+            .collect();
+        rows.sort();
+        rows
+    }
+}
+
+/// One operation's outcomes and latency.
+#[derive(Debug, Default)]
+struct OperationStats {
+    outcomes: Counters,
+    latency: Histogram,
+}
+
+/// The server's request and job metrics. Lookups take shared locks; only the first request of
+/// a new operation or outcome takes an exclusive one.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    operations: RwLock<HashMap<String, Arc<OperationStats>>>,
+    jobs: RwLock<HashMap<String, Arc<Counters>>>,
+}
+
+fn entry<T: Default>(map: &RwLock<HashMap<String, Arc<T>>>, key: &str) -> Arc<T> {
     let found = map
         .read()
         .unwrap_or_else(PoisonError::into_inner)
-        .get(&key)
+        .get(key)
         .cloned();
-    let counter = match found {
-        Some(c) => c,
-        None => map
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .entry(key)
-            .or_default()
-            .clone(),
+    if let Some(v) = found {
+        return v;
+    }
+    let mut map = map.write().unwrap_or_else(PoisonError::into_inner);
+    let key = if map.len() >= MAX_SERIES && !map.contains_key(key) {
+        "other"
+    } else {
+        key
     };
-    counter.fetch_add(by, Ordering::Relaxed);
+    map.entry(key.to_string()).or_default().clone()
 }
 
-fn sorted(map: &CounterMap) -> Vec<((&'static str, &'static str), u64)> {
+fn sorted_entries<T>(map: &RwLock<HashMap<String, Arc<T>>>) -> Vec<(String, Arc<T>)> {
     let mut rows: Vec<_> = map
         .read()
         .unwrap_or_else(PoisonError::into_inner)
         .iter()
-        .map(|(k, v)| (*k, v.load(Ordering::Relaxed)))
+        .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    rows.sort();
+    rows.sort_by(|a, b| a.0.cmp(&b.0));
     rows
-}
-
-/// The server's request and job metrics. Lookups take a shared lock; only the first request of
-/// a new (operation, outcome) pair takes the exclusive one.
-#[derive(Debug, Default)]
-pub struct Metrics {
-    requests: CounterMap,
-    latency: RwLock<HashMap<&'static str, Arc<Histogram>>>,
-    jobs: CounterMap,
 }
 
 impl Metrics {
@@ -126,55 +182,55 @@ impl Metrics {
         Self::default()
     }
 
-    /// Records one answered request: `outcome` is `success` or the AWS error code.
-    pub fn record_request(&self, operation: &'static str, outcome: &'static str, took: Duration) {
-        bump(&self.requests, (operation, outcome), 1);
-        let found = self
-            .latency
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(operation)
-            .cloned();
-        let histogram = match found {
-            Some(h) => h,
-            None => self
-                .latency
-                .write()
-                .unwrap_or_else(PoisonError::into_inner)
-                .entry(operation)
-                .or_default()
-                .clone(),
-        };
-        histogram.observe(took);
+    /// Records one answered request: `outcome` is `success` or the AWS error code. The
+    /// operation must be a known name (callers map unknown ones to `unknown`).
+    pub fn record_request(&self, operation: &str, outcome: &str, took: Duration) {
+        let stats = entry(&self.operations, operation);
+        stats.outcomes.bump(outcome);
+        stats.latency.observe(took);
     }
 
     /// Records one run of a background job (`purge`, `audit_digest`, `audit_prune`) with its
     /// outcome (`success` or `error`).
-    pub fn record_job(&self, job: &'static str, outcome: &'static str) {
-        bump(&self.jobs, (job, outcome), 1);
+    pub fn record_job(&self, job: &str, outcome: &str) {
+        entry(&self.jobs, job).bump(outcome);
     }
 
     /// How many requests of `operation` ended with `outcome` (for tests).
     pub fn request_count(&self, operation: &str, outcome: &str) -> u64 {
-        sorted(&self.requests)
-            .into_iter()
-            .find(|((o, r), _)| *o == operation && *r == outcome)
-            .map_or(0, |(_, n)| n)
+        let stats = self
+            .operations
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(operation)
+            .cloned();
+        stats.map_or(0, |s| {
+            s.outcomes
+                .sorted()
+                .into_iter()
+                .find(|(o, _)| o == outcome)
+                .map_or(0, |(_, n)| n)
+        })
     }
 
     /// Appends these metrics in the Prometheus text format.
     pub fn render(&self, out: &mut String) {
+        let operations = sorted_entries(&self.operations);
         write_header(
             out,
             "strongbox_requests_total",
             "counter",
             "Requests answered, by operation and outcome (success or the AWS error code).",
         );
-        for ((op, outcome), n) in sorted(&self.requests) {
-            let _ = writeln!(
-                out,
-                "strongbox_requests_total{{operation=\"{op}\",outcome=\"{outcome}\"}} {n}"
-            );
+        for (op, stats) in &operations {
+            for (outcome, n) in stats.outcomes.sorted() {
+                let _ = writeln!(
+                    out,
+                    "strongbox_requests_total{{operation=\"{}\",outcome=\"{}\"}} {n}",
+                    escape(op),
+                    escape(&outcome)
+                );
+            }
         }
         write_header(
             out,
@@ -182,19 +238,11 @@ impl Metrics {
             "histogram",
             "Time from receiving a request to having its response (audit included), by operation.",
         );
-        let mut latency: Vec<(&'static str, Arc<Histogram>)> = self
-            .latency
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .iter()
-            .map(|(k, v)| (*k, v.clone()))
-            .collect();
-        latency.sort_by_key(|(k, _)| *k);
-        for (op, h) in latency {
-            h.render(
+        for (op, stats) in &operations {
+            stats.latency.render(
                 out,
                 "strongbox_request_duration_seconds",
-                &format!("operation=\"{op}\""),
+                &format!("operation=\"{}\"", escape(op)),
             );
         }
         write_header(
@@ -203,11 +251,15 @@ impl Metrics {
             "counter",
             "Background job runs, by job and outcome.",
         );
-        for ((job, outcome), n) in sorted(&self.jobs) {
-            let _ = writeln!(
-                out,
-                "strongbox_background_job_runs_total{{job=\"{job}\",outcome=\"{outcome}\"}} {n}"
-            );
+        for (job, counters) in sorted_entries(&self.jobs) {
+            for (outcome, n) in counters.sorted() {
+                let _ = writeln!(
+                    out,
+                    "strongbox_background_job_runs_total{{job=\"{}\",outcome=\"{}\"}} {n}",
+                    escape(&job),
+                    escape(&outcome)
+                );
+            }
         }
     }
 }
@@ -259,6 +311,23 @@ mod tests {
             out.contains(
                 "strongbox_background_job_runs_total{job=\"purge\",outcome=\"success\"} 1"
             )
+        );
+    }
+
+    #[test]
+    fn series_are_bounded_and_escaped() {
+        let m = Metrics::new();
+        for i in 0..(MAX_SERIES + 10) {
+            m.record_request(&format!("op{i}"), "success", Duration::ZERO);
+        }
+        assert_eq!(m.request_count("other", "success"), 10);
+        let m = Metrics::new();
+        m.record_request("a\"b\nc", "x\\y", Duration::ZERO);
+        let mut out = String::new();
+        m.render(&mut out);
+        assert!(
+            out.contains("operation=\"a\\\"b\\nc\",outcome=\"x\\\\y\""),
+            "{out}"
         );
     }
 }

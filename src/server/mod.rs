@@ -20,9 +20,10 @@ use tokio_rustls::TlsAcceptor;
 pub use datadir::{CREDENTIALS_FILE, DataDir, ROOT_KEY_FILE};
 
 use crate::api::Service;
-use crate::audit::AuditConfig;
+use crate::audit::{AuditConfig, AuditLog};
 use crate::auth::{Authenticator, Caller, SecretAccessKey, StoredCredential};
 use crate::iam::IamService;
+use crate::metrics::Metrics;
 use crate::clock::Clock;
 use crate::crypto::Keyring;
 use crate::wire::{DEFAULT_MAX_BODY_BYTES, Frontend};
@@ -133,6 +134,15 @@ impl Server {
                 },
             ));
         }
+        // The audit log opens before the keyring takes the root key: the digest signing key is
+        // stored wrapped under it.
+        let audit = AuditLog::open(
+            &data_dir.path,
+            &root_key,
+            clock.clone(),
+            config.audit.clone(),
+        )
+        .map_err(|e| StartError::DataDir(e.to_string()))?;
         let keyring = Arc::new(Keyring::new(root_key, data_dir.store.clone()));
         let iam = Arc::new(
             IamService::open(
@@ -151,6 +161,9 @@ impl Server {
             authenticator: Authenticator::new(iam.credentials()),
             iam,
             max_body_bytes: config.max_body_bytes,
+            audit,
+            metrics: Arc::new(Metrics::new()),
+            account_id: data_dir.account_id.clone(),
         });
         Ok(Self {
             config,
@@ -188,6 +201,7 @@ impl Server {
             self.frontend.clone(),
             self.config.purge_interval,
         ));
+        let auditor = tokio::spawn(background::audit_loop(self.frontend.clone()));
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
@@ -237,5 +251,6 @@ impl Server {
             }
         }
         purger.abort();
+        auditor.abort();
     }
 }

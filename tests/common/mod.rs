@@ -47,10 +47,19 @@ impl TestServer {
 
     /// Starts a server on `dir` (which may hold data from an earlier server).
     pub async fn start_in(dir: tempfile::TempDir) -> Self {
+        Self::start_with(dir, |_| {}).await
+    }
+
+    /// Starts a server on `dir` with the test defaults, changed by `configure`.
+    pub async fn start_with(
+        dir: tempfile::TempDir,
+        configure: impl FnOnce(&mut ServerConfig),
+    ) -> Self {
         let clock = ManualClock::starting_now();
         let mut config = ServerConfig::new(dir.path());
         config.account_id = Some(ACCOUNT.into());
         config.bootstrap_key = Some((ACCESS_KEY.into(), SecretAccessKey::new(SECRET_KEY)));
+        configure(&mut config);
         let server = Server::open(config, Arc::new(clock.clone()))
             .await
             .expect("server opens");
