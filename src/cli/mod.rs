@@ -1,5 +1,7 @@
 //! The `strongbox` command line.
 
+mod admin;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -23,6 +25,21 @@ pub struct Cli {
 enum Command {
     /// Run the server.
     Serve(ServeArgs),
+    /// Accounts (offline administration of a data directory).
+    #[command(subcommand)]
+    Account(admin::AccountCommand),
+    /// IAM users (offline administration).
+    #[command(subcommand)]
+    User(admin::UserCommand),
+    /// Access keys (offline administration).
+    #[command(subcommand)]
+    AccessKey(admin::AccessKeyCommand),
+    /// IAM roles (offline administration).
+    #[command(subcommand)]
+    Role(admin::RoleCommand),
+    /// Managed policies (offline administration).
+    #[command(subcommand)]
+    Policy(admin::PolicyCommand),
 }
 
 /// Log output formats.
@@ -70,6 +87,11 @@ pub fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => serve(args),
+        Command::Account(cmd) => admin::account(cmd),
+        Command::User(cmd) => admin::user(cmd),
+        Command::AccessKey(cmd) => admin::access_key(cmd),
+        Command::Role(cmd) => admin::role(cmd),
+        Command::Policy(cmd) => admin::policy(cmd),
     }
 }
 
@@ -137,6 +159,7 @@ fn serve(args: ServeArgs) -> std::process::ExitCode {
         println!(
             "Account {}. Point the AWS CLI or an SDK at it with:\n  \
              export AWS_ENDPOINT_URL_SECRETS_MANAGER={url}\n  \
+             export AWS_ENDPOINT_URL_IAM={url} AWS_ENDPOINT_URL_STS={url}\n  \
              export AWS_SHARED_CREDENTIALS_FILE={}\n  \
              export AWS_PROFILE=strongbox\n  \
              export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1",

@@ -107,8 +107,12 @@ impl Frontend {
         let started = Instant::now();
         let request_id = uuid::Uuid::new_v4().to_string();
         let protocol = match request.headers().get("x-amz-target") {
-            Some(target) => Protocol::Json(Operation::from_target(target.to_str().unwrap_or_default())),
-            None if is_form(request.headers()) || request.uri().query().is_some_and(|q| q.contains("Action=")) => {
+            Some(target) => {
+                Protocol::Json(Operation::from_target(target.to_str().unwrap_or_default()))
+            }
+            None if is_form(request.headers())
+                || request.uri().query().is_some_and(|q| q.contains("Action=")) =>
+            {
                 Protocol::Query
             }
             None => Protocol::Json(None),
@@ -127,11 +131,13 @@ impl Frontend {
                         error_response(&e)
                     }
                 };
-                (response, op.map(Operation::name).unwrap_or("-").to_string(), principal)
+                (
+                    response,
+                    op.map(Operation::name).unwrap_or("-").to_string(),
+                    principal,
+                )
             }
-            Protocol::Query => {
-                query::handle(&self, request, &request_id, remote, secure).await
-            }
+            Protocol::Query => query::handle(&self, request, &request_id, remote, secure).await,
         };
         tracing::info!(
             request_id = %request_id,
@@ -147,7 +153,11 @@ impl Frontend {
 
     /// Reads the body under the size limit into a buffer that is wiped on drop (it may hold
     /// a secret value).
-    async fn read_body(&self, parts: &http::request::Parts, body: Incoming) -> Result<Zeroizing<Vec<u8>>, ApiError> {
+    async fn read_body(
+        &self,
+        parts: &http::request::Parts,
+        body: Incoming,
+    ) -> Result<Zeroizing<Vec<u8>>, ApiError> {
         let declared = parts
             .headers
             .get(header::CONTENT_LENGTH)
@@ -213,7 +223,10 @@ fn is_form(headers: &http::HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"))
+        .is_some_and(|v| {
+            v.to_ascii_lowercase()
+                .starts_with("application/x-www-form-urlencoded")
+        })
 }
 
 /// Everything the service layer knows about an authenticated request.

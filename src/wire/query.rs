@@ -70,7 +70,11 @@ pub(super) async fn handle(
             return (fail(QueryService::Iam, &e), "-".into(), None);
         }
         Err(_) => {
-            let e = QueryError::new(400, "MalformedQueryString", "The request body could not be read.");
+            let e = QueryError::new(
+                400,
+                "MalformedQueryString",
+                "The request body could not be read.",
+            );
             return (fail(QueryService::Iam, &e), "-".into(), None);
         }
     };
@@ -82,13 +86,20 @@ pub(super) async fn handle(
         headers: &parts.headers,
         body: &body,
     };
-    let authenticated = match frontend.authenticator.authenticate(&signed, QUERY_SERVICES, now) {
+    let authenticated = match frontend
+        .authenticator
+        .authenticate(&signed, QUERY_SERVICES, now)
+    {
         Ok(a) => a,
         Err(e) => return (fail(QueryService::Iam, &auth_error(&e)), "-".into(), None),
     };
     let principal = Some(authenticated.caller.arn.clone());
     let Some(service) = QueryService::from_signing_name(&authenticated.service) else {
-        return (fail(QueryService::Iam, &QueryError::internal()), "-".into(), principal);
+        return (
+            fail(QueryService::Iam, &QueryError::internal()),
+            "-".into(),
+            principal,
+        );
     };
     // Parameters come from the form body, or for GET from the query string.
     let source: &[u8] = if body.is_empty() {
@@ -97,7 +108,11 @@ pub(super) async fn handle(
         &body
     };
     let Some(params) = Params::parse(source) else {
-        let e = QueryError::new(400, "MalformedQueryString", "The request could not be decoded.");
+        let e = QueryError::new(
+            400,
+            "MalformedQueryString",
+            "The request could not be decoded.",
+        );
         return (fail(service, &e), "-".into(), principal);
     };
     let Some(action) = params.get("Action").map(str::to_string) else {
@@ -112,5 +127,9 @@ pub(super) async fn handle(
         ),
         Err(e) => fail(service, &e),
     };
-    (response, format!("{}:{action}", service.prefix()), principal)
+    (
+        response,
+        format!("{}:{action}", service.prefix()),
+        principal,
+    )
 }
