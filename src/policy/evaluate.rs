@@ -228,7 +228,14 @@ pub fn evaluate(req: &EvalRequest, policies: &PolicySet) -> Decision {
     } else {
         PolicyType::Session
     };
+    // A role (or "*") grant that a boundary or session policy blocked names that limit.
+    let limit_gap = if !boundary_ok {
+        PolicyType::PermissionsBoundary
+    } else {
+        PolicyType::Session
+    };
     let policy_type = match (same_account, trust) {
+        (true, _) if grant == Some(Grant::Limited) => limit_gap,
         (true, false) => identity_gap,
         (true, true) if grant.is_none() => resource_type,
         (true, true) => identity_gap,
