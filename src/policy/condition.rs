@@ -452,7 +452,7 @@ impl Clause {
         let present = keys.values(&self.key).filter(|v| !v.is_empty());
         if let Test::Null(wants) = &self.test {
             let absent = present.is_none();
-            return wants.iter().any(|w| *w == Some(absent));
+            return wants.contains(&Some(absent));
         }
         match (present, self.qualifier) {
             (None, SetQualifier::ForAllValues) => true,
