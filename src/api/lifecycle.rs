@@ -4,15 +4,15 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::input::{SensitiveBlob, SensitiveString, secret_value, timestamp};
 use super::access::Target;
+use super::input::{SensitiveBlob, SensitiveString, secret_value, timestamp};
 use super::resolve::require_not_deleted;
-use crate::policy::ConditionContext;
 use super::tags::{TagInput, check_reserved_keys, check_tags, to_tags};
 use super::{ApiError, Operation, RequestContext, Service, Validator};
 use crate::clock::DAY_MILLIS;
 use crate::crypto::{SecretValue, random_string};
 use crate::model::{SecretArn, SecretName, Tag};
+use crate::policy::ConditionContext;
 use crate::store::{
     MetadataUpdate, NewSecret, NewVersion, Scope, SecretLookup, SecretRecord, StageRequest,
     StoreError,
@@ -432,8 +432,15 @@ impl Service {
             (_, t) => t.clone(),
         };
         let secret_id = input.secret_id.as_deref().unwrap_or_default();
+        let mut keys = ConditionContext::default();
+        if let Some(d) = &input.description {
+            keys.set("secretsmanager:Description", d.as_str());
+        }
+        if let Some(k) = &input.kms_key_id {
+            keys.set("secretsmanager:KmsKeyId", k.as_str());
+        }
         let (record, access) = self
-            .resolve(ctx, Operation::UpdateSecret, secret_id)
+            .resolve_with(ctx, Operation::UpdateSecret, secret_id, &keys)
             .await?;
         require_not_deleted(&record)?;
 
@@ -492,8 +499,18 @@ impl Service {
             }
         }
         let secret_id = input.secret_id.as_deref().unwrap_or_default();
+        let mut keys = ConditionContext::default();
+        if let Some(f) = input.force_delete_without_recovery {
+            keys.set(
+                "secretsmanager:ForceDeleteWithoutRecovery",
+                if f { "true" } else { "false" },
+            );
+        }
+        if let Some(days) = input.recovery_window_in_days {
+            keys.set("secretsmanager:RecoveryWindowInDays", days.to_string());
+        }
         let (found, _) = self
-            .resolve_optional_with(ctx, Operation::DeleteSecret, secret_id, &Default::default())
+            .resolve_optional_with(ctx, Operation::DeleteSecret, secret_id, &keys)
             .await?;
         let Some(record) = found else {
             if !force {

@@ -200,7 +200,12 @@ impl Service {
                 ],
             )
             .finish()?;
-        self.authorize(ctx, Operation::ListSecrets, Target::Any, &Default::default())?;
+        self.authorize(
+            ctx,
+            Operation::ListSecrets,
+            Target::Any,
+            &Default::default(),
+        )?;
         let params = ListParams {
             filters: input.filters.as_deref().unwrap_or_default(),
             include_deleted: input.include_planned_deletion.unwrap_or(false),

@@ -8,6 +8,7 @@ mod input;
 mod lifecycle;
 mod listing;
 mod password;
+mod policies;
 mod resolve;
 mod tags;
 mod validate;
@@ -56,11 +57,21 @@ pub enum Operation {
     UpdateSecret,
     /// UpdateSecretVersionStage.
     UpdateSecretVersionStage,
+    /// DeleteResourcePolicy.
+    DeleteResourcePolicy,
+    /// GetResourcePolicy.
+    GetResourcePolicy,
+    /// ListResourcePolicies.
+    ListResourcePolicies,
+    /// PutResourcePolicy.
+    PutResourcePolicy,
+    /// ValidateResourcePolicy.
+    ValidateResourcePolicy,
 }
 
 impl Operation {
     /// Every operation, for metrics and tests.
-    pub const ALL: [Operation; 14] = [
+    pub const ALL: [Operation; 19] = [
         Self::BatchGetSecretValue,
         Self::CreateSecret,
         Self::DeleteSecret,
@@ -75,6 +86,11 @@ impl Operation {
         Self::UntagResource,
         Self::UpdateSecret,
         Self::UpdateSecretVersionStage,
+        Self::DeleteResourcePolicy,
+        Self::GetResourcePolicy,
+        Self::ListResourcePolicies,
+        Self::PutResourcePolicy,
+        Self::ValidateResourcePolicy,
     ];
 
     /// The SigV4 service name and `X-Amz-Target` prefix of these operations.
@@ -97,6 +113,11 @@ impl Operation {
             Self::UntagResource => "UntagResource",
             Self::UpdateSecret => "UpdateSecret",
             Self::UpdateSecretVersionStage => "UpdateSecretVersionStage",
+            Self::DeleteResourcePolicy => "DeleteResourcePolicy",
+            Self::GetResourcePolicy => "GetResourcePolicy",
+            Self::ListResourcePolicies => "ListResourcePolicies",
+            Self::PutResourcePolicy => "PutResourcePolicy",
+            Self::ValidateResourcePolicy => "ValidateResourcePolicy",
         }
     }
 
@@ -123,6 +144,11 @@ impl Operation {
             Self::UntagResource => "secretsmanager:UntagResource",
             Self::UpdateSecret => "secretsmanager:UpdateSecret",
             Self::UpdateSecretVersionStage => "secretsmanager:UpdateSecretVersionStage",
+            Self::DeleteResourcePolicy => "secretsmanager:DeleteResourcePolicy",
+            Self::GetResourcePolicy => "secretsmanager:GetResourcePolicy",
+            Self::ListResourcePolicies => "secretsmanager:ListResourcePolicies",
+            Self::PutResourcePolicy => "secretsmanager:PutResourcePolicy",
+            Self::ValidateResourcePolicy => "secretsmanager:ValidateResourcePolicy",
         }
     }
 
@@ -136,6 +162,9 @@ impl Operation {
                 | Self::GetSecretValue
                 | Self::ListSecretVersionIds
                 | Self::ListSecrets
+                | Self::GetResourcePolicy
+                | Self::ListResourcePolicies
+                | Self::ValidateResourcePolicy
         )
     }
 }
@@ -225,6 +254,21 @@ impl Service {
             Operation::UpdateSecretVersionStage => {
                 respond(&self.update_secret_version_stage(ctx, parse(body)?).await?)
             }
+            Operation::PutResourcePolicy => {
+                respond(&self.put_resource_policy(ctx, parse(body)?).await?)
+            }
+            Operation::GetResourcePolicy => {
+                respond(&self.get_resource_policy(ctx, parse(body)?).await?)
+            }
+            Operation::DeleteResourcePolicy => {
+                respond(&self.delete_resource_policy(ctx, parse(body)?).await?)
+            }
+            Operation::ValidateResourcePolicy => {
+                respond(&self.validate_resource_policy(ctx, parse(body)?).await?)
+            }
+            Operation::ListResourcePolicies => {
+                respond(&self.list_resource_policies(ctx, parse(body)?).await?)
+            }
         }
     }
 
@@ -245,6 +289,10 @@ mod tests {
             assert_eq!(Operation::from_target(&target), Some(op));
         }
         assert_eq!(Operation::from_target("secretsmanager.RotateSecret"), None);
+        assert_eq!(
+            Operation::from_target("secretsmanager.PutResourcePolicy"),
+            Some(Operation::PutResourcePolicy)
+        );
         assert_eq!(Operation::from_target("TrentService.Encrypt"), None);
         assert_eq!(
             Operation::GetSecretValue.iam_action(),

@@ -78,8 +78,7 @@ impl Service {
             (Some(r), _) => r.arn.as_str(),
             (None, SecretRef::Arn { arn, .. }) => arn.as_str(),
             (None, SecretRef::Name(name) | SecretRef::PartialArn { name, .. }) => {
-                assumed_arn =
-                    format!("arn:aws:secretsmanager:{region}:{account}:secret:{name}");
+                assumed_arn = format!("arn:aws:secretsmanager:{region}:{account}:secret:{name}");
                 assumed_arn.as_str()
             }
         };

@@ -1,5 +1,6 @@
 //! The `strongbox` command line.
 
+mod admin;
 mod audit;
 
 use std::net::SocketAddr;
@@ -31,6 +32,21 @@ enum Command {
         #[command(subcommand)]
         command: audit::AuditCommand,
     },
+    /// Accounts (offline administration of a data directory).
+    #[command(subcommand)]
+    Account(admin::AccountCommand),
+    /// IAM users (offline administration).
+    #[command(subcommand)]
+    User(admin::UserCommand),
+    /// Access keys (offline administration).
+    #[command(subcommand)]
+    AccessKey(admin::AccessKeyCommand),
+    /// IAM roles (offline administration).
+    #[command(subcommand)]
+    Role(admin::RoleCommand),
+    /// Managed policies (offline administration).
+    #[command(subcommand)]
+    Policy(admin::PolicyCommand),
 }
 
 /// Log output formats.
@@ -75,7 +91,11 @@ struct ServeArgs {
     #[arg(long, env = "STRONGBOX_AUDIT_DIGEST_EVENTS", default_value = "1000")]
     audit_digest_events: u64,
     /// Sign an audit digest at least this often (seconds) while events arrive.
-    #[arg(long, env = "STRONGBOX_AUDIT_DIGEST_INTERVAL_SECS", default_value = "60")]
+    #[arg(
+        long,
+        env = "STRONGBOX_AUDIT_DIGEST_INTERVAL_SECS",
+        default_value = "60"
+    )]
     audit_digest_interval_secs: u64,
     /// Delete audit events older than this many days (at a digest boundary, so the rest still
     /// verifies). 0 keeps every event.
@@ -89,6 +109,11 @@ pub fn main() -> std::process::ExitCode {
     match cli.command {
         Command::Serve(args) => serve(args),
         Command::Audit { command } => audit::run(command),
+        Command::Account(cmd) => admin::account(cmd),
+        Command::User(cmd) => admin::user(cmd),
+        Command::AccessKey(cmd) => admin::access_key(cmd),
+        Command::Role(cmd) => admin::role(cmd),
+        Command::Policy(cmd) => admin::policy(cmd),
     }
 }
 
@@ -163,6 +188,7 @@ fn serve(args: ServeArgs) -> std::process::ExitCode {
         println!(
             "Account {}. Point the AWS CLI or an SDK at it with:\n  \
              export AWS_ENDPOINT_URL_SECRETS_MANAGER={url}\n  \
+             export AWS_ENDPOINT_URL_IAM={url} AWS_ENDPOINT_URL_STS={url}\n  \
              export AWS_SHARED_CREDENTIALS_FILE={}\n  \
              export AWS_PROFILE=strongbox\n  \
              export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1",

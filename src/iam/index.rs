@@ -84,7 +84,12 @@ impl ManagedPolicies {
         self.by_arn.get(arn).cloned()
     }
 
-    fn resolve(&self, inline: &std::collections::BTreeMap<String, String>, attached: &[String], owner: &str) -> Vec<Arc<PolicyDocument>> {
+    fn resolve(
+        &self,
+        inline: &std::collections::BTreeMap<String, String>,
+        attached: &[String],
+        owner: &str,
+    ) -> Vec<Arc<PolicyDocument>> {
         let mut docs: Vec<Arc<PolicyDocument>> = inline
             .iter()
             .filter_map(|(name, text)| parse_stored(text, &format!("{owner}/{name}")))
@@ -96,7 +101,9 @@ impl ManagedPolicies {
 
 /// Tags as the policy engine's principal tags.
 fn tag_pairs(tags: &[crate::model::Tag]) -> Vec<(String, String)> {
-    tags.iter().map(|t| (t.key.clone(), t.value.clone())).collect()
+    tags.iter()
+        .map(|t| (t.key.clone(), t.value.clone()))
+        .collect()
 }
 
 /// The grants of an IAM user.
@@ -238,7 +245,9 @@ pub async fn build(
         let Some(role) = roles.get(&(object.account_id.clone(), session.role_id.clone())) else {
             continue;
         };
-        if let Some(credential) = session_credential(root, &object.account_id, role, &session, &managed) {
+        if let Some(credential) =
+            session_credential(root, &object.account_id, role, &session, &managed)
+        {
             table.insert(session.access_key_id.clone(), credential);
         }
     }

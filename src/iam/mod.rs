@@ -22,9 +22,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::api::RequestContext;
-use crate::auth::{
-    CredentialStore, MemoryCredentialStore, SecretAccessKey, StoredCredential,
-};
+use crate::auth::{CredentialStore, MemoryCredentialStore, SecretAccessKey, StoredCredential};
 use crate::clock::{Clock, EpochMillis};
 use crate::crypto::Keyring;
 use crate::policy::{PolicyDocument, PolicyKind, ResourcePolicyKind};
@@ -310,7 +308,12 @@ impl IamService {
     }
 
     /// Authorises an IAM or STS action on one of the caller's own account's resources.
-    fn authorize(&self, ctx: &RequestContext, action: &str, resource: &str) -> Result<(), QueryError> {
+    fn authorize(
+        &self,
+        ctx: &RequestContext,
+        action: &str,
+        resource: &str,
+    ) -> Result<(), QueryError> {
         authz::check(
             ctx,
             authz::Check {
@@ -334,13 +337,16 @@ impl IamService {
         kind: &str,
         key: &str,
     ) -> Result<Option<T>, QueryError> {
-        match self.store.iam_get(account, kind, key).await.map_err(store_error)? {
-            Some(o) => serde_json::from_str(&o.body)
-                .map(Some)
-                .map_err(|e| {
-                    tracing::error!(error = %e, kind, "stored IAM object does not decode");
-                    QueryError::internal()
-                }),
+        match self
+            .store
+            .iam_get(account, kind, key)
+            .await
+            .map_err(store_error)?
+        {
+            Some(o) => serde_json::from_str(&o.body).map(Some).map_err(|e| {
+                tracing::error!(error = %e, kind, "stored IAM object does not decode");
+                QueryError::internal()
+            }),
             None => Ok(None),
         }
     }
@@ -368,7 +374,12 @@ impl IamService {
 }
 
 /// An object to write.
-fn object<T: Serialize>(account: &str, kind: &str, key: &str, value: &T) -> Result<IamObject, QueryError> {
+fn object<T: Serialize>(
+    account: &str,
+    kind: &str,
+    key: &str,
+    value: &T,
+) -> Result<IamObject, QueryError> {
     Ok(IamObject {
         account_id: account.to_string(),
         kind: kind.to_string(),
@@ -418,7 +429,12 @@ fn generate_key_pair(prefix: &str) -> Result<(String, SecretAccessKey), QueryErr
 
 /// Parses a policy document given to IAM, with IAM's MalformedPolicyDocument errors and the
 /// size quota (`limit` characters, whitespace not counted, as IAM counts).
-fn parse_policy(text: &str, kind: PolicyKind, quota: &str, limit: usize) -> Result<PolicyDocument, QueryError> {
+fn parse_policy(
+    text: &str,
+    kind: PolicyKind,
+    quota: &str,
+    limit: usize,
+) -> Result<PolicyDocument, QueryError> {
     if text.chars().filter(|c| !c.is_whitespace()).count() > limit {
         return Err(QueryError::limit_exceeded(format!(
             "Cannot exceed quota for {quota}: {limit}"

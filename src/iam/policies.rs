@@ -7,7 +7,9 @@ use super::model::{
     parse_iam_arn,
 };
 use super::query::{QueryError, Xml, encode_policy_document, timestamp};
-use super::{IamService, Owner, Params, object, paginate, parse_policy, store_error, write_truncation};
+use super::{
+    IamService, Owner, Params, object, paginate, parse_policy, store_error, write_truncation,
+};
 use crate::api::RequestContext;
 use crate::policy::PolicyKind;
 use crate::store::{IamChange, StoreError};
@@ -298,7 +300,14 @@ impl IamService {
         p: &Params,
         owner: Owner,
     ) -> Result<Option<String>, QueryError> {
-        let mut holder = self.holder(ctx, owner, &owner.action("List").replace("Policy", "Policies"), p).await?;
+        let mut holder = self
+            .holder(
+                ctx,
+                owner,
+                &owner.action("List").replace("Policy", "Policies"),
+                p,
+            )
+            .await?;
         let names: Vec<String> = holder.inline().keys().cloned().collect();
         let (page, marker) = paginate(names, p)?;
         let mut x = Xml::new();
@@ -365,7 +374,9 @@ impl IamService {
         let arns: Vec<String> = holder
             .attached()
             .iter()
-            .filter(|a| parse_iam_arn(a, "policy").is_some_and(|(_, path, _)| path.starts_with(prefix)))
+            .filter(|a| {
+                parse_iam_arn(a, "policy").is_some_and(|(_, path, _)| path.starts_with(prefix))
+            })
             .cloned()
             .collect();
         let (page, marker) = paginate(arns, p)?;
@@ -392,7 +403,12 @@ impl IamService {
         let account = &ctx.caller.account_id;
         let arn = iam_arn(account, "policy", &path, name);
         self.authorize(ctx, "iam:CreatePolicy", &arn)?;
-        parse_policy(document, PolicyKind::Identity, "PolicySize", MANAGED_POLICY_SIZE)?;
+        parse_policy(
+            document,
+            PolicyKind::Identity,
+            "PolicySize",
+            MANAGED_POLICY_SIZE,
+        )?;
         let policy = ManagedPolicyDoc {
             policy_id: super::model::new_unique_id("ANPA")?,
             name: name.to_string(),
@@ -434,7 +450,13 @@ impl IamService {
         ctx: &RequestContext,
         action: &str,
         p: &Params,
-    ) -> Result<(String, Result<ManagedPolicyDoc, &'static builtin::AwsManaged>), QueryError> {
+    ) -> Result<
+        (
+            String,
+            Result<ManagedPolicyDoc, &'static builtin::AwsManaged>,
+        ),
+        QueryError,
+    > {
         let arn = p.required("PolicyArn")?.to_string();
         check_policy_arn(&arn)?;
         self.authorize(ctx, action, &arn)?;
@@ -511,7 +533,11 @@ impl IamService {
         p: &Params,
     ) -> Result<Option<String>, QueryError> {
         let account = &ctx.caller.account_id;
-        self.authorize(ctx, "iam:ListPolicies", &iam_arn(account, "policy", "/", ""))?;
+        self.authorize(
+            ctx,
+            "iam:ListPolicies",
+            &iam_arn(account, "policy", "/", ""),
+        )?;
         let scope = p.get("Scope").unwrap_or("All");
         if !["All", "AWS", "Local"].contains(&scope) {
             return Err(QueryError::validation(format!(
@@ -524,8 +550,14 @@ impl IamService {
         let users: Vec<UserDoc> = self.load_all(account, kind::USER).await?;
         let roles: Vec<RoleDoc> = self.load_all(account, kind::ROLE).await?;
         let count = |arn: &str| {
-            users.iter().filter(|u| u.attached.iter().any(|a| a == arn)).count()
-                + roles.iter().filter(|r| r.attached.iter().any(|a| a == arn)).count()
+            users
+                .iter()
+                .filter(|u| u.attached.iter().any(|a| a == arn))
+                .count()
+                + roles
+                    .iter()
+                    .filter(|r| r.attached.iter().any(|a| a == arn))
+                    .count()
         };
         let customer: Vec<ManagedPolicyDoc> = if scope == "AWS" {
             Vec::new()
@@ -535,10 +567,17 @@ impl IamService {
         let aws_arns: Vec<(String, &'static builtin::AwsManaged)> = if scope == "Local" {
             Vec::new()
         } else {
-            builtin::AWS_MANAGED.iter().map(|p| (builtin::arn(p.name), p)).collect()
+            builtin::AWS_MANAGED
+                .iter()
+                .map(|p| (builtin::arn(p.name), p))
+                .collect()
         };
-        let mut rows: Vec<(String, usize, Option<&ManagedPolicyDoc>, Option<&'static builtin::AwsManaged>)> =
-            Vec::new();
+        let mut rows: Vec<(
+            String,
+            usize,
+            Option<&ManagedPolicyDoc>,
+            Option<&'static builtin::AwsManaged>,
+        )> = Vec::new();
         for c in &customer {
             rows.push((c.arn.clone(), count(&c.arn), Some(c), None));
         }
@@ -546,7 +585,9 @@ impl IamService {
             rows.push((arn.clone(), count(arn), None, Some(*a)));
         }
         rows.retain(|(arn, n, c, _)| {
-            (!only_attached || *n > 0) && c.map_or("/", |c| c.path.as_str()).starts_with(prefix) && !arn.is_empty()
+            (!only_attached || *n > 0)
+                && c.map_or("/", |c| c.path.as_str()).starts_with(prefix)
+                && !arn.is_empty()
         });
         let (page, marker) = paginate(rows, p)?;
         let mut x = Xml::new();
@@ -579,7 +620,12 @@ impl IamService {
                 "Cannot modify an AWS managed policy.",
             ));
         };
-        parse_policy(document, PolicyKind::Identity, "PolicySize", MANAGED_POLICY_SIZE)?;
+        parse_policy(
+            document,
+            PolicyKind::Identity,
+            "PolicySize",
+            MANAGED_POLICY_SIZE,
+        )?;
         if policy.versions.len() >= MAX_POLICY_VERSIONS {
             return Err(QueryError::limit_exceeded(
                 "A managed policy can have up to 5 versions. Before you create a new version, \
@@ -597,7 +643,12 @@ impl IamService {
             policy.default_version = version_id.clone();
             policy.updated_ms = ctx.now;
         }
-        let obj = object(&ctx.caller.account_id, kind::POLICY, &name_key(&policy.name), &policy)?;
+        let obj = object(
+            &ctx.caller.account_id,
+            kind::POLICY,
+            &name_key(&policy.name),
+            &policy,
+        )?;
         self.save(vec![IamChange::Upsert(obj)]).await?;
         let mut x = Xml::new();
         x.open("PolicyVersion")
@@ -614,7 +665,9 @@ impl IamService {
         p: &Params,
     ) -> Result<Option<String>, QueryError> {
         let version_id = p.required("VersionId")?;
-        let (arn, policy) = self.authorized_policy(ctx, "iam:GetPolicyVersion", p).await?;
+        let (arn, policy) = self
+            .authorized_policy(ctx, "iam:GetPolicyVersion", p)
+            .await?;
         let not_found = || {
             QueryError::no_such_entity(format!(
                 "Policy {arn} version {version_id} does not exist or is not attachable."
@@ -627,7 +680,11 @@ impl IamService {
                     .iter()
                     .find(|v| v.version_id == version_id)
                     .ok_or_else(not_found)?;
-                (v.document.clone(), policy.default_version == version_id, v.created_ms)
+                (
+                    v.document.clone(),
+                    policy.default_version == version_id,
+                    v.created_ms,
+                )
             }
             Err(aws) if version_id == "v1" => (aws.document.to_string(), true, 0),
             Err(_) => return Err(not_found()),
@@ -647,13 +704,21 @@ impl IamService {
         ctx: &RequestContext,
         p: &Params,
     ) -> Result<Option<String>, QueryError> {
-        let (_, policy) = self.authorized_policy(ctx, "iam:ListPolicyVersions", p).await?;
+        let (_, policy) = self
+            .authorized_policy(ctx, "iam:ListPolicyVersions", p)
+            .await?;
         let versions: Vec<(String, bool, i64)> = match &policy {
             Ok(policy) => policy
                 .versions
                 .iter()
                 .rev()
-                .map(|v| (v.version_id.clone(), v.version_id == policy.default_version, v.created_ms))
+                .map(|v| {
+                    (
+                        v.version_id.clone(),
+                        v.version_id == policy.default_version,
+                        v.created_ms,
+                    )
+                })
                 .collect(),
             Err(_) => vec![("v1".to_string(), true, 0)],
         };
@@ -696,7 +761,12 @@ impl IamService {
                 "Policy {arn} version {version_id} does not exist or is not attachable."
             )));
         }
-        let obj = object(&ctx.caller.account_id, kind::POLICY, &name_key(&policy.name), &policy)?;
+        let obj = object(
+            &ctx.caller.account_id,
+            kind::POLICY,
+            &name_key(&policy.name),
+            &policy,
+        )?;
         self.save(vec![IamChange::Upsert(obj)]).await?;
         Ok(None)
     }
@@ -724,7 +794,12 @@ impl IamService {
         }
         policy.default_version = version_id.to_string();
         policy.updated_ms = ctx.now;
-        let obj = object(&ctx.caller.account_id, kind::POLICY, &name_key(&policy.name), &policy)?;
+        let obj = object(
+            &ctx.caller.account_id,
+            kind::POLICY,
+            &name_key(&policy.name),
+            &policy,
+        )?;
         self.save(vec![IamChange::Upsert(obj)]).await?;
         Ok(None)
     }

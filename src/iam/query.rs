@@ -417,9 +417,8 @@ pub fn encode_policy_document(document: &str) -> String {
 pub fn timestamp(ms: crate::clock::EpochMillis) -> String {
     let at = time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    let format = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
-    );
+    let format =
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
     at.format(&format).unwrap_or_default()
 }
 

@@ -127,7 +127,11 @@ impl IamService {
             .as_ref()
             .and_then(|r| PolicyDocument::parse(&r.trust_policy, PolicyKind::Trust).ok());
         let deny = |denial: crate::policy::Denial| {
-            QueryError::access_denied(denial.message(&ctx.caller.arn, "sts:AssumeRole", Some(role_arn)))
+            QueryError::access_denied(denial.message(
+                &ctx.caller.arn,
+                "sts:AssumeRole",
+                Some(role_arn),
+            ))
         };
         let mut request_keys = ConditionContext::default();
         request_keys.set("sts:RoleSessionName", session_name);
@@ -165,7 +169,11 @@ impl IamService {
         check_action("sts:AssumeRole").map_err(deny)?;
         if !tags.is_empty() {
             check_action("sts:TagSession").map_err(|d| {
-                QueryError::access_denied(d.message(&ctx.caller.arn, "sts:TagSession", Some(role_arn)))
+                QueryError::access_denied(d.message(
+                    &ctx.caller.arn,
+                    "sts:TagSession",
+                    Some(role_arn),
+                ))
             })?;
         }
         if let Some(source) = p.get("SourceIdentity") {
@@ -204,7 +212,10 @@ impl IamService {
         let token = new_session_token()?;
         let root = self.keyring.root();
         let sealed_secret = root
-            .wrap(&access_key_label(&access_key_id), secret.expose().as_bytes())
+            .wrap(
+                &access_key_label(&access_key_id),
+                secret.expose().as_bytes(),
+            )
             .map_err(|_| QueryError::internal())?;
         let sealed_token = root
             .wrap(&session_token_label(&access_key_id), token.as_bytes())
@@ -227,8 +238,18 @@ impl IamService {
         };
         role.last_used_ms = Some(ctx.now);
         self.save(vec![
-            IamChange::Insert(object(role_account, kind::SESSION, &access_key_id, &session)?),
-            IamChange::Upsert(object(role_account, kind::ROLE, &name_key(&role.name), &role)?),
+            IamChange::Insert(object(
+                role_account,
+                kind::SESSION,
+                &access_key_id,
+                &session,
+            )?),
+            IamChange::Upsert(object(
+                role_account,
+                kind::ROLE,
+                &name_key(&role.name),
+                &role,
+            )?),
         ])
         .await?;
         // The new credential joins the table directly: a full rebuild per AssumeRole would

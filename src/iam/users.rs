@@ -118,7 +118,13 @@ impl IamService {
         let name = match p.get("UserName") {
             Some(n) => n.to_string(),
             None => match ctx.caller.kind {
-                PrincipalKind::User => ctx.caller.grants.principal.username.clone().unwrap_or_default(),
+                PrincipalKind::User => ctx
+                    .caller
+                    .grants
+                    .principal
+                    .username
+                    .clone()
+                    .unwrap_or_default(),
                 PrincipalKind::Root => {
                     self.authorize(ctx, "iam:GetUser", &ctx.caller.arn)?;
                     let mut x = Xml::new();
@@ -277,7 +283,10 @@ impl IamService {
                 )),
                 _ => {
                     self.authorize(ctx, action, &ctx.caller.arn)?;
-                    Ok((ctx.caller.arn.clone(), ctx.caller.grants.principal.username.clone()))
+                    Ok((
+                        ctx.caller.arn.clone(),
+                        ctx.caller.grants.principal.username.clone(),
+                    ))
                 }
             },
         }
@@ -375,7 +384,10 @@ impl IamService {
         p: &Params,
     ) -> Result<Option<String>, QueryError> {
         let id = self.owned_key(ctx, p, "iam:DeleteAccessKey").await?;
-        self.store.delete_access_key(&id).await.map_err(store_error)?;
+        self.store
+            .delete_access_key(&id)
+            .await
+            .map_err(store_error)?;
         Ok(None)
     }
 }

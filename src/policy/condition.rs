@@ -123,25 +123,28 @@ impl Matcher {
     }
 }
 
-/// An ARN pattern: six parts globbed separately, or (for values with fewer parts, such as a bare
-/// `*`) one whole-value glob.
+/// An ARN pattern: six parts globbed separately; a value without any colon (a bare `*`) is one
+/// whole-value glob; anything else is not an ARN and matches nothing.
 #[derive(Debug, Clone)]
 pub(crate) enum ArnPattern {
     Parts(Vec<Glob>),
     Whole(Glob),
+    Never,
 }
 
 impl ArnPattern {
-    fn new(glob: Glob) -> ArnPattern {
+    fn new(glob: Glob, raw_has_colon: bool) -> ArnPattern {
         match glob.split_arn() {
             Some(parts) => ArnPattern::Parts(parts),
-            None => ArnPattern::Whole(glob),
+            None if !raw_has_colon => ArnPattern::Whole(glob),
+            None => ArnPattern::Never,
         }
     }
 
     fn matches(&self, value: &str) -> bool {
         match self {
             ArnPattern::Whole(g) => g.matches(value),
+            ArnPattern::Never => false,
             ArnPattern::Parts(parts) => {
                 let fields: Vec<&str> = value.splitn(6, ':').collect();
                 fields.len() == 6
@@ -422,9 +425,10 @@ fn compile_test(family: Family, raw: &[String], variables: bool) -> Test {
                 .map(|r| {
                     let t = Template::parse(r, variables);
                     match t.static_pieces() {
-                        Some(p) => {
-                            ArnMatcher::Static(ArnPattern::new(Glob::from_pieces(&p, false)))
-                        }
+                        Some(p) => ArnMatcher::Static(ArnPattern::new(
+                            Glob::from_pieces(&p, false),
+                            r.contains(':'),
+                        )),
                         None => ArnMatcher::Dynamic(t),
                     }
                 })
@@ -448,7 +452,7 @@ impl Clause {
         let present = keys.values(&self.key).filter(|v| !v.is_empty());
         if let Test::Null(wants) = &self.test {
             let absent = present.is_none();
-            return wants.iter().any(|w| *w == Some(absent));
+            return wants.contains(&Some(absent));
         }
         match (present, self.qualifier) {
             (None, SetQualifier::ForAllValues) => true,
@@ -517,7 +521,7 @@ impl Clause {
                 ArnMatcher::Static(p) => p.matches(v),
                 ArnMatcher::Dynamic(t) => t
                     .glob(vars, false)
-                    .is_some_and(|g| ArnPattern::new(g).matches(v)),
+                    .is_some_and(|g| ArnPattern::new(g, true).matches(v)),
             }),
             Test::Null(_) => false,
         }

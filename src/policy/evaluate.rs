@@ -18,10 +18,12 @@ use super::{
 struct Keys<'a> {
     derived: Vec<(String, Vec<String>)>,
     ctx: &'a ConditionContext,
+    /// The request's action, lowercased once (action patterns are stored lowercased).
+    action: String,
 }
 
 impl<'a> Keys<'a> {
-    fn new(p: &Principal, ctx: &'a ConditionContext) -> Keys<'a> {
+    fn new(p: &Principal, ctx: &'a ConditionContext, action: &str) -> Keys<'a> {
         let one = |k: &str, v: &str| (k.to_string(), vec![v.to_string()]);
         let principal_arn = p.role_arn.as_deref().unwrap_or(&p.arn);
         let principal_type = match p.kind {
@@ -41,7 +43,11 @@ impl<'a> Keys<'a> {
         for (k, v) in &p.tags {
             derived.push(one(&format!("aws:principaltag/{}", k.to_lowercase()), v));
         }
-        Keys { derived, ctx }
+        Keys {
+            derived,
+            ctx,
+            action: action.to_lowercase(),
+        }
     }
 
     fn derived(&self, key: &str) -> Option<&[String]> {
@@ -74,7 +80,7 @@ impl VarSource for Keys<'_> {
 
 /// Whether a statement's Action, Resource and Condition cover the request (Principal aside).
 fn statement_applies(st: &Statement, req: &EvalRequest, keys: &Keys) -> bool {
-    let action_hit = st.actions.iter().any(|g| g.matches(req.action));
+    let action_hit = st.actions.iter().any(|g| g.matches_folded(&keys.action));
     if action_hit == st.not_action {
         return false;
     }
@@ -146,7 +152,7 @@ fn deny(explicit: bool, policy_type: PolicyType) -> Decision {
 /// Decides a request against its policies. Never panics.
 pub fn evaluate(req: &EvalRequest, policies: &PolicySet) -> Decision {
     let p = req.principal;
-    let keys = Keys::new(p, req.context);
+    let keys = Keys::new(p, req.context, req.action);
     let same_account = p.account_id == req.resource_account;
     let is_root = p.kind == PrincipalType::Root;
     let trust = policies.resource_kind == ResourcePolicyKind::Trust;
@@ -228,7 +234,14 @@ pub fn evaluate(req: &EvalRequest, policies: &PolicySet) -> Decision {
     } else {
         PolicyType::Session
     };
+    // A role (or "*") grant that a boundary or session policy blocked names that limit.
+    let limit_gap = if !boundary_ok {
+        PolicyType::PermissionsBoundary
+    } else {
+        PolicyType::Session
+    };
     let policy_type = match (same_account, trust) {
+        (true, _) if grant == Some(Grant::Limited) => limit_gap,
         (true, false) => identity_gap,
         (true, true) if grant.is_none() => resource_type,
         (true, true) => identity_gap,

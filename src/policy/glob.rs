@@ -121,7 +121,12 @@ impl Glob {
         }
     }
 
-    fn matches_folded(&self, text: &str) -> bool {
+    /// Like [`matches`](Self::matches) for a case-insensitive pattern, with `text` already
+    /// lowercased by the caller (so one request is lowercased once, not once per pattern).
+    pub(crate) fn matches_folded(&self, text: &str) -> bool {
+        if self.match_all {
+            return true;
+        }
         if let Some(exact) = &self.exact {
             return exact == text;
         }

@@ -22,6 +22,7 @@ mod public;
 mod variables;
 
 #[cfg(test)]
+#[rustfmt::skip]
 mod table_tests;
 
 use std::collections::HashMap;

@@ -22,10 +22,10 @@ pub use datadir::{CREDENTIALS_FILE, DataDir, ROOT_KEY_FILE};
 use crate::api::Service;
 use crate::audit::{AuditConfig, AuditLog};
 use crate::auth::{Authenticator, Caller, SecretAccessKey, StoredCredential};
-use crate::iam::IamService;
-use crate::metrics::Metrics;
 use crate::clock::Clock;
 use crate::crypto::Keyring;
+use crate::iam::IamService;
+use crate::metrics::Metrics;
 use crate::wire::{DEFAULT_MAX_BODY_BYTES, Frontend};
 
 /// How the server is configured; `strongbox serve` fills it from flags and environment.

@@ -13,16 +13,18 @@ use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
 use super::labels::{self, LabelMap, StageRequest};
 use super::{
-    AccessKeyRecord, Cursor, IamChange, IamObject, CursorValue, KmsKeyRecord, ListPage, ListQuery, MAX_TAGS_PER_SECRET,
-    MAX_VERSIONS_PER_SECRET, MetadataUpdate, NewSecret, NewVersion, Scope, SecretLookup,
-    SecretRecord, SortKey, Store, StoreCounts, StoreError, StoreResult, VersionRecord,
+    AccessKeyRecord, Cursor, CursorValue, IamChange, IamObject, KmsKeyRecord, ListPage, ListQuery,
+    MAX_TAGS_PER_SECRET, MAX_VERSIONS_PER_SECRET, MetadataUpdate, NewSecret, NewVersion, Scope,
+    SecretLookup, SecretRecord, SortKey, Store, StoreCounts, StoreError, StoreResult,
+    VersionRecord,
 };
 use crate::clock::EpochMillis;
 use crate::model::Tag;
 use crate::model::filter::{FilterTarget, matches_all};
 
 /// Ordered schema migrations; `PRAGMA user_version` records how many have run.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -81,7 +83,8 @@ CREATE TABLE stages (
     PRIMARY KEY (secret_pk, stage),
     FOREIGN KEY (secret_pk, version_id) REFERENCES versions (secret_pk, version_id) ON DELETE CASCADE
 );
-"#, r#"
+"#,
+    r#"
 ALTER TABLE secrets ADD COLUMN resource_policy TEXT;
 CREATE TABLE iam_objects (
     account_id TEXT NOT NULL,
@@ -90,7 +93,8 @@ CREATE TABLE iam_objects (
     body       TEXT NOT NULL,
     PRIMARY KEY (account_id, kind, key)
 );
-"#];
+"#,
+];
 
 /// How many read connections to keep.
 const READ_POOL: usize = 4;

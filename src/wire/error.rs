@@ -21,7 +21,9 @@ fn shape(e: &ApiError) -> (bool, StatusCode) {
         | ApiError::ResourceExists(_)
         | ApiError::EncryptionFailure(_)
         | ApiError::DecryptionFailure(_)
-        | ApiError::InvalidNextToken(_) => (true, StatusCode::BAD_REQUEST),
+        | ApiError::InvalidNextToken(_)
+        | ApiError::MalformedPolicyDocument(_)
+        | ApiError::PublicPolicy(_) => (true, StatusCode::BAD_REQUEST),
         ApiError::Internal => (true, StatusCode::INTERNAL_SERVER_ERROR),
         ApiError::Validation(_)
         | ApiError::Serialization
