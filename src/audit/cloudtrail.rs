@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use super::query::{Attribute, EventQuery, StoredEvent};
 use super::{AuditError, AuditLog};
+use crate::api::RequestContext;
 use crate::auth::Caller;
 
 /// The `X-Amz-Target` of LookupEvents.
@@ -79,11 +80,28 @@ impl From<AuditError> for CloudTrailError {
     }
 }
 
-/// Whether `caller` may run LookupEvents. Today every authenticated caller may, and sees only
-/// its own account's events (the query is scoped to `caller.account_id`). This is the one
-/// place the policy engine will check `cloudtrail:LookupEvents`.
-pub fn authorize_lookup_events(_caller: &Caller) -> Result<(), CloudTrailError> {
-    Ok(())
+/// Whether the caller may run LookupEvents: `cloudtrail:LookupEvents` on `*`, decided by the
+/// policy engine. A caller sees only its own account's events (the query is scoped to
+/// `caller.account_id`).
+pub fn authorize_lookup_events(ctx: &RequestContext) -> Result<(), CloudTrailError> {
+    const ACTION: &str = "cloudtrail:LookupEvents";
+    crate::iam::authz::check(
+        ctx,
+        crate::iam::authz::Check {
+            action: ACTION,
+            resource: "*",
+            resource_account: &ctx.caller.account_id,
+            resource_policy: None,
+            resource_kind: crate::policy::ResourcePolicyKind::Resource,
+        },
+        |_| {},
+    )
+    .map_err(|denial| {
+        CloudTrailError::new(
+            "AccessDeniedException",
+            denial.message(&ctx.caller.arn, ACTION, None),
+        )
+    })
 }
 
 #[derive(Debug, Deserialize)]
@@ -306,10 +324,11 @@ fn event_output(e: StoredEvent) -> EventOutput {
 /// Answers LookupEvents for `caller`: newest first, only the caller's account's events.
 pub async fn lookup_events(
     audit: &AuditLog,
-    caller: &Caller,
+    ctx: &RequestContext,
     body: &[u8],
 ) -> Result<Vec<u8>, CloudTrailError> {
-    authorize_lookup_events(caller)?;
+    authorize_lookup_events(ctx)?;
+    let caller = &ctx.caller;
     let body = if body.iter().all(u8::is_ascii_whitespace) {
         b"{}".as_slice()
     } else {

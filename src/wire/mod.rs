@@ -172,7 +172,9 @@ impl Frontend {
                 (response, name, exchange)
             }
             Protocol::CloudTrail => {
-                let (response, exchange) = self.process_cloudtrail(request).await;
+                let (response, exchange) = self
+                    .process_cloudtrail(request, &request_id, remote, secure)
+                    .await;
                 (response, "LookupEvents".to_string(), exchange)
             }
             Protocol::Query => query::handle(&self, request, &request_id, remote, secure).await,
@@ -279,6 +281,9 @@ impl Frontend {
     async fn process_cloudtrail(
         &self,
         request: Request<Incoming>,
+        request_id: &str,
+        remote: SocketAddr,
+        secure: bool,
     ) -> (Response<Full<Bytes>>, Exchange) {
         let mut exchange = Exchange::new(SOURCE_CLOUDTRAIL, "LookupEvents", true);
         let (parts, body) = request.into_parts();
@@ -310,13 +315,14 @@ impl Frontend {
                 }
             };
         exchange.request_parameters = crate::audit::redact::redact_json_body(&body);
+        let ctx = request_context(authenticated, &parts, request_id, now, remote, secure);
         let result = if parts.method == Method::POST {
-            cloudtrail::lookup_events(&self.audit, &authenticated.caller, &body).await
+            cloudtrail::lookup_events(&self.audit, &ctx, &body).await
         } else {
             Err(cloudtrail::CloudTrailError::serialization())
         };
-        exchange.caller = Some(authenticated.caller);
-        exchange.region = Some(authenticated.region);
+        exchange.caller = Some(ctx.caller);
+        exchange.region = Some(ctx.region);
         match result {
             Ok(body) => (json_response(body), exchange),
             Err(e) => {
