@@ -117,6 +117,14 @@ impl IamService {
             ));
         }
 
+        // AWS refuses every AssumeRole made with an account root's credentials, whatever the
+        // trust policy says.
+        if ctx.caller.kind == PrincipalKind::Root {
+            return Err(QueryError::access_denied(
+                "Roles may not be assumed by root accounts.",
+            ));
+        }
+
         // A role that does not exist is denied like one the caller may not assume, so a
         // caller cannot probe for role names.
         let role: Option<RoleDoc> = self
@@ -189,12 +197,13 @@ impl IamService {
         let Some(mut role) = role else {
             return Err(QueryError::internal());
         };
-        let limit = if ctx.caller.kind == PrincipalKind::AssumedRole {
-            CHAINED_MAX_DURATION.min(role.max_session_duration)
-        } else {
-            role.max_session_duration
-        };
-        if duration > limit {
+        if ctx.caller.kind == PrincipalKind::AssumedRole && duration > CHAINED_MAX_DURATION {
+            return Err(QueryError::validation(
+                "The requested DurationSeconds exceeds the 1 hour session limit for roles \
+                 assumed by role chaining.",
+            ));
+        }
+        if duration > role.max_session_duration {
             return Err(QueryError::validation(
                 "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
             ));
