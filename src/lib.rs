@@ -9,12 +9,16 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
+pub mod audit;
 pub mod auth;
 pub mod bench;
 pub mod cli;
 pub mod clock;
 pub mod crypto;
+pub mod iam;
+pub mod metrics;
 pub mod model;
+pub mod policy;
 pub mod server;
 pub mod store;
 pub mod wire;

@@ -23,7 +23,8 @@ use strongbox::model::filter::{Filter, FilterKey};
 use strongbox::store::{
     AccessKeyRecord, Cursor, KmsKeyRecord, LabelMap, ListPage, ListQuery, MAX_TAGS_PER_SECRET,
     MAX_VERSIONS_PER_SECRET, MetadataUpdate, NewSecret, NewVersion, Scope, SecretLookup,
-    SecretRecord, SortKey, SqliteStore, StageError, StageRequest, Store, StoreError, VersionRecord,
+    SecretRecord, SortKey, SqliteStore, StageError, StageRequest, Store, StoreCounts, StoreError,
+    VersionRecord,
 };
 
 /// A store under test, plus whatever must live as long as it (a temp dir, a database).
@@ -77,6 +78,7 @@ macro_rules! conformance_suite {
                 access_keys_round_trip,
                 concurrent_put_version,
                 concurrent_put_version_with_pruning_and_readers,
+                counts_secrets_and_versions,
             );
         }
     };
@@ -1170,6 +1172,28 @@ pub mod cases {
         assert_eq!(store.purge_expired(i64::MAX).await.unwrap(), 0);
         // A purged name can be reused.
         create(&store, &us(), "b", Some("v1")).await;
+    }
+
+    pub async fn counts_secrets_and_versions(store: Arc<dyn Store>) {
+        assert_eq!(store.counts().await.unwrap(), StoreCounts::default());
+        let a = create(&store, &us(), "a", Some("v1")).await;
+        put(&store, a.pk, "v2", T0 + 1, StageRequest::Default).await;
+        create(&store, &scope(OTHER_ACCOUNT, "ap-south-1"), "b", None).await;
+        assert_eq!(
+            store.counts().await.unwrap(),
+            StoreCounts {
+                secrets: 2,
+                versions: 2
+            }
+        );
+        store.delete_secret(a.pk).await.unwrap();
+        assert_eq!(
+            store.counts().await.unwrap(),
+            StoreCounts {
+                secrets: 1,
+                versions: 0
+            }
+        );
     }
 
     pub async fn record_access_is_monotonic(store: Arc<dyn Store>) {

@@ -49,6 +49,9 @@ fuzz_target!(|data: &[u8]| {
         region: "us-east-1".into(),
         request_id: "fuzz".into(),
         now: 1_700_000_000_000,
+        source_ip: std::net::IpAddr::from([127, 0, 0, 1]),
+        secure_transport: false,
+        user_agent: None,
     };
     let _ = f.runtime.block_on(f.service.dispatch(&ctx, op, body));
 });

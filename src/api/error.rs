@@ -32,6 +32,12 @@ pub enum ApiError {
     /// `InvalidNextTokenException`.
     #[error("InvalidNextTokenException: {0}")]
     InvalidNextToken(String),
+    /// `MalformedPolicyDocumentException`.
+    #[error("MalformedPolicyDocumentException: {0}")]
+    MalformedPolicyDocument(String),
+    /// `PublicPolicyException`: BlockPublicPolicy refused a policy that grants public access.
+    #[error("PublicPolicyException: {0}")]
+    PublicPolicy(String),
     /// `InternalServiceError` (HTTP 500). The cause is logged, never sent.
     #[error("InternalServiceError")]
     Internal,
@@ -131,6 +137,8 @@ impl ApiError {
             | Self::EncryptionFailure(m)
             | Self::DecryptionFailure(m)
             | Self::InvalidNextToken(m)
+            | Self::MalformedPolicyDocument(m)
+            | Self::PublicPolicy(m)
             | Self::Validation(m)
             | Self::AccessDenied(m) => Some(m.clone()),
             Self::Internal => Some("An error occurred on the server side.".into()),
@@ -151,6 +159,8 @@ impl ApiError {
             Self::EncryptionFailure(_) => "EncryptionFailure",
             Self::DecryptionFailure(_) => "DecryptionFailure",
             Self::InvalidNextToken(_) => "InvalidNextTokenException",
+            Self::MalformedPolicyDocument(_) => "MalformedPolicyDocumentException",
+            Self::PublicPolicy(_) => "PublicPolicyException",
             Self::Internal => "InternalServiceError",
             Self::Validation(_) => "ValidationException",
             Self::Serialization => "SerializationException",

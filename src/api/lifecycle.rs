@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::access::Target;
 use super::input::{SensitiveBlob, SensitiveString, secret_value, timestamp};
 use super::resolve::require_not_deleted;
 use super::tags::{TagInput, check_reserved_keys, check_tags, to_tags};
@@ -11,6 +12,7 @@ use super::{ApiError, Operation, RequestContext, Service, Validator};
 use crate::clock::DAY_MILLIS;
 use crate::crypto::{SecretValue, random_string};
 use crate::model::{SecretArn, SecretName, Tag};
+use crate::policy::ConditionContext;
 use crate::store::{
     MetadataUpdate, NewSecret, NewVersion, Scope, SecretLookup, SecretRecord, StageRequest,
     StoreError,
@@ -260,8 +262,36 @@ impl Service {
         let arn =
             SecretArn::new(&ctx.region, &ctx.caller.account_id, name.as_str(), &suffix).to_string();
         // AWS authorises CreateSecret against the new secret's ARN.
-        let access =
-            super::access::authorize(ctx, Operation::CreateSecret, &scope.account_id, &arn)?;
+        let mut request_keys = ConditionContext::default();
+        request_keys.set("secretsmanager:Name", name.as_str());
+        if let Some(d) = &input.description {
+            request_keys.set("secretsmanager:Description", d.as_str());
+        }
+        if let Some(k) = &input.kms_key_id {
+            request_keys.set("secretsmanager:KmsKeyId", k.as_str());
+        }
+        if let Some(t) = &input.tags {
+            super::access::add_request_tags(
+                &mut request_keys,
+                t.iter().map(|t| {
+                    (
+                        t.key.as_deref().unwrap_or_default(),
+                        t.value.as_deref().unwrap_or_default(),
+                    )
+                }),
+            );
+        }
+        let target = Target::Secret {
+            arn: &arn,
+            account: &scope.account_id,
+            record: None,
+            shown: &arn,
+        };
+        let access = self.authorize(ctx, Operation::CreateSecret, target, &request_keys)?;
+        if input.tags.is_some() {
+            // Tags on create also need TagResource, as AWS's authorization reference says.
+            self.authorize(ctx, Operation::TagResource, target, &request_keys)?;
+        }
         let kms_key_id = self.check_kms_key(ctx, input.kms_key_id.as_deref()).await?;
 
         let tags = input.tags.as_deref().map(to_tags);
@@ -402,8 +432,15 @@ impl Service {
             (_, t) => t.clone(),
         };
         let secret_id = input.secret_id.as_deref().unwrap_or_default();
+        let mut keys = ConditionContext::default();
+        if let Some(d) = &input.description {
+            keys.set("secretsmanager:Description", d.as_str());
+        }
+        if let Some(k) = &input.kms_key_id {
+            keys.set("secretsmanager:KmsKeyId", k.as_str());
+        }
         let (record, access) = self
-            .resolve(ctx, Operation::UpdateSecret, secret_id)
+            .resolve_with(ctx, Operation::UpdateSecret, secret_id, &keys)
             .await?;
         require_not_deleted(&record)?;
 
@@ -462,8 +499,18 @@ impl Service {
             }
         }
         let secret_id = input.secret_id.as_deref().unwrap_or_default();
+        let mut keys = ConditionContext::default();
+        if let Some(f) = input.force_delete_without_recovery {
+            keys.set(
+                "secretsmanager:ForceDeleteWithoutRecovery",
+                if f { "true" } else { "false" },
+            );
+        }
+        if let Some(days) = input.recovery_window_in_days {
+            keys.set("secretsmanager:RecoveryWindowInDays", days.to_string());
+        }
         let (found, _) = self
-            .resolve_optional(ctx, Operation::DeleteSecret, secret_id)
+            .resolve_optional_with(ctx, Operation::DeleteSecret, secret_id, &keys)
             .await?;
         let Some(record) = found else {
             if !force {

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::access::authorize;
+use super::access::Target;
 use super::input::{decode_token, encode_token};
 use super::lifecycle::SecretMetadata;
 use super::{ApiError, Operation, RequestContext, Service, Validator};
@@ -200,7 +200,12 @@ impl Service {
                 ],
             )
             .finish()?;
-        authorize(ctx, Operation::ListSecrets, &ctx.caller.account_id, "*")?;
+        self.authorize(
+            ctx,
+            Operation::ListSecrets,
+            Target::Any,
+            &Default::default(),
+        )?;
         let params = ListParams {
             filters: input.filters.as_deref().unwrap_or_default(),
             include_deleted: input.include_planned_deletion.unwrap_or(false),

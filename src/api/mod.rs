@@ -8,6 +8,7 @@ mod input;
 mod lifecycle;
 mod listing;
 mod password;
+mod policies;
 mod resolve;
 mod tags;
 mod validate;
@@ -56,11 +57,21 @@ pub enum Operation {
     UpdateSecret,
     /// UpdateSecretVersionStage.
     UpdateSecretVersionStage,
+    /// DeleteResourcePolicy.
+    DeleteResourcePolicy,
+    /// GetResourcePolicy.
+    GetResourcePolicy,
+    /// ListResourcePolicies.
+    ListResourcePolicies,
+    /// PutResourcePolicy.
+    PutResourcePolicy,
+    /// ValidateResourcePolicy.
+    ValidateResourcePolicy,
 }
 
 impl Operation {
     /// Every operation, for metrics and tests.
-    pub const ALL: [Operation; 14] = [
+    pub const ALL: [Operation; 19] = [
         Self::BatchGetSecretValue,
         Self::CreateSecret,
         Self::DeleteSecret,
@@ -75,6 +86,11 @@ impl Operation {
         Self::UntagResource,
         Self::UpdateSecret,
         Self::UpdateSecretVersionStage,
+        Self::DeleteResourcePolicy,
+        Self::GetResourcePolicy,
+        Self::ListResourcePolicies,
+        Self::PutResourcePolicy,
+        Self::ValidateResourcePolicy,
     ];
 
     /// The SigV4 service name and `X-Amz-Target` prefix of these operations.
@@ -97,6 +113,11 @@ impl Operation {
             Self::UntagResource => "UntagResource",
             Self::UpdateSecret => "UpdateSecret",
             Self::UpdateSecretVersionStage => "UpdateSecretVersionStage",
+            Self::DeleteResourcePolicy => "DeleteResourcePolicy",
+            Self::GetResourcePolicy => "GetResourcePolicy",
+            Self::ListResourcePolicies => "ListResourcePolicies",
+            Self::PutResourcePolicy => "PutResourcePolicy",
+            Self::ValidateResourcePolicy => "ValidateResourcePolicy",
         }
     }
 
@@ -107,8 +128,28 @@ impl Operation {
     }
 
     /// The IAM action that authorises the operation, e.g. `secretsmanager:GetSecretValue`.
-    pub fn iam_action(self) -> String {
-        format!("secretsmanager:{}", self.name())
+    pub fn iam_action(self) -> &'static str {
+        match self {
+            Self::BatchGetSecretValue => "secretsmanager:BatchGetSecretValue",
+            Self::CreateSecret => "secretsmanager:CreateSecret",
+            Self::DeleteSecret => "secretsmanager:DeleteSecret",
+            Self::DescribeSecret => "secretsmanager:DescribeSecret",
+            Self::GetRandomPassword => "secretsmanager:GetRandomPassword",
+            Self::GetSecretValue => "secretsmanager:GetSecretValue",
+            Self::ListSecretVersionIds => "secretsmanager:ListSecretVersionIds",
+            Self::ListSecrets => "secretsmanager:ListSecrets",
+            Self::PutSecretValue => "secretsmanager:PutSecretValue",
+            Self::RestoreSecret => "secretsmanager:RestoreSecret",
+            Self::TagResource => "secretsmanager:TagResource",
+            Self::UntagResource => "secretsmanager:UntagResource",
+            Self::UpdateSecret => "secretsmanager:UpdateSecret",
+            Self::UpdateSecretVersionStage => "secretsmanager:UpdateSecretVersionStage",
+            Self::DeleteResourcePolicy => "secretsmanager:DeleteResourcePolicy",
+            Self::GetResourcePolicy => "secretsmanager:GetResourcePolicy",
+            Self::ListResourcePolicies => "secretsmanager:ListResourcePolicies",
+            Self::PutResourcePolicy => "secretsmanager:PutResourcePolicy",
+            Self::ValidateResourcePolicy => "secretsmanager:ValidateResourcePolicy",
+        }
     }
 
     /// True for operations that change nothing (CloudTrail's `readOnly`).
@@ -121,6 +162,9 @@ impl Operation {
                 | Self::GetSecretValue
                 | Self::ListSecretVersionIds
                 | Self::ListSecrets
+                | Self::GetResourcePolicy
+                | Self::ListResourcePolicies
+                | Self::ValidateResourcePolicy
         )
     }
 }
@@ -136,6 +180,12 @@ pub struct RequestContext {
     pub request_id: String,
     /// When it arrived.
     pub now: EpochMillis,
+    /// The client's address (`aws:SourceIp`).
+    pub source_ip: std::net::IpAddr,
+    /// True when the request came over TLS (`aws:SecureTransport`).
+    pub secure_transport: bool,
+    /// The `User-Agent` header (`aws:UserAgent`).
+    pub user_agent: Option<String>,
 }
 
 /// The Secrets Manager service: state shared by every request.
@@ -143,6 +193,7 @@ pub struct Service {
     store: Arc<dyn Store>,
     keyring: Arc<Keyring>,
     clock: Arc<dyn Clock>,
+    policies: access::PolicyCache,
 }
 
 impl std::fmt::Debug for Service {
@@ -158,6 +209,7 @@ impl Service {
             store,
             keyring,
             clock,
+            policies: access::PolicyCache::default(),
         }
     }
 
@@ -187,7 +239,7 @@ impl Service {
             Operation::DeleteSecret => respond(&self.delete_secret(ctx, parse(body)?).await?),
             Operation::DescribeSecret => respond(&self.describe_secret(ctx, parse(body)?).await?),
             Operation::GetRandomPassword => {
-                respond(&password::get_random_password(ctx, parse(body)?)?)
+                respond(&password::get_random_password(self, ctx, parse(body)?)?)
             }
             Operation::GetSecretValue => respond(&self.get_secret_value(ctx, parse(body)?).await?),
             Operation::ListSecretVersionIds => {
@@ -201,6 +253,21 @@ impl Service {
             Operation::UpdateSecret => respond(&self.update_secret(ctx, parse(body)?).await?),
             Operation::UpdateSecretVersionStage => {
                 respond(&self.update_secret_version_stage(ctx, parse(body)?).await?)
+            }
+            Operation::PutResourcePolicy => {
+                respond(&self.put_resource_policy(ctx, parse(body)?).await?)
+            }
+            Operation::GetResourcePolicy => {
+                respond(&self.get_resource_policy(ctx, parse(body)?).await?)
+            }
+            Operation::DeleteResourcePolicy => {
+                respond(&self.delete_resource_policy(ctx, parse(body)?).await?)
+            }
+            Operation::ValidateResourcePolicy => {
+                respond(&self.validate_resource_policy(ctx, parse(body)?).await?)
+            }
+            Operation::ListResourcePolicies => {
+                respond(&self.list_resource_policies(ctx, parse(body)?).await?)
             }
         }
     }
@@ -222,6 +289,10 @@ mod tests {
             assert_eq!(Operation::from_target(&target), Some(op));
         }
         assert_eq!(Operation::from_target("secretsmanager.RotateSecret"), None);
+        assert_eq!(
+            Operation::from_target("secretsmanager.PutResourcePolicy"),
+            Some(Operation::PutResourcePolicy)
+        );
         assert_eq!(Operation::from_target("TrentService.Encrypt"), None);
         assert_eq!(
             Operation::GetSecretValue.iam_action(),

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::access::authorize;
+use super::access::Target;
 use super::values::ExposedString;
 use super::{ApiError, Operation, RequestContext, Validator};
 use crate::crypto::RandomIndex;
@@ -61,6 +61,7 @@ fn generate(classes: &[Vec<char>], length: usize, require_each: bool) -> Result<
 }
 
 pub(super) fn get_random_password(
+    service: &super::Service,
     ctx: &RequestContext,
     input: GetRandomPasswordInput,
 ) -> Result<GetRandomPasswordOutput, ApiError> {
@@ -73,11 +74,11 @@ pub(super) fn get_random_password(
             4096,
         )
         .finish()?;
-    authorize(
+    service.authorize(
         ctx,
         Operation::GetRandomPassword,
-        &ctx.caller.account_id,
-        "*",
+        Target::Any,
+        &Default::default(),
     )?;
     let length = usize::try_from(input.password_length.unwrap_or(32)).unwrap_or(32);
     let excluded = input.exclude_characters.unwrap_or_default();

@@ -1,10 +1,11 @@
 //! From a `SecretId` to a secret: parsing, authorisation (before lookup, as AWS does, so a
 //! denied caller cannot probe for names), and lookup in the right account and region.
 
-use super::access::{Access, authorize};
+use super::access::{Access, Target};
 use super::{ApiError, Operation, RequestContext, Service};
 use crate::crypto::{EncryptionContext, SecretValue, open_value, seal_value};
 use crate::model::{SecretRef, SecretRefError};
+use crate::policy::ConditionContext;
 use crate::store::{Scope, SecretLookup, SecretRecord, VersionRecord};
 
 impl Service {
@@ -15,40 +16,83 @@ impl Service {
         op: Operation,
         secret_id: &str,
     ) -> Result<(SecretRecord, Access), ApiError> {
-        let (found, access) = self.resolve_optional(ctx, op, secret_id).await?;
+        self.resolve_with(ctx, op, secret_id, &ConditionContext::default())
+            .await
+    }
+
+    /// [`resolve`](Self::resolve) with the request's own condition keys (VersionStage,
+    /// aws:RequestTag, ...).
+    pub(super) async fn resolve_with(
+        &self,
+        ctx: &RequestContext,
+        op: Operation,
+        secret_id: &str,
+        request_keys: &ConditionContext,
+    ) -> Result<(SecretRecord, Access), ApiError> {
+        let (found, access) = self
+            .resolve_optional_with(ctx, op, secret_id, request_keys)
+            .await?;
         found
             .map(|r| (r, access))
             .ok_or_else(ApiError::secret_not_found)
     }
 
-    /// Like [`resolve`](Self::resolve), but a missing secret is `None` rather than an error.
-    pub(super) async fn resolve_optional(
+    /// Like [`resolve_with`](Self::resolve_with), but a missing secret is `None` rather than an
+    /// error.
+    ///
+    /// The decision needs the secret's ARN, tags and resource policy, so the lookup comes
+    /// first; but its outcome is not revealed before the decision. A missing secret is
+    /// checked against the ARN it would have without the random suffix, so a denied caller
+    /// gets AccessDenied whether or not the secret exists, as on AWS.
+    pub(super) async fn resolve_optional_with(
         &self,
         ctx: &RequestContext,
         op: Operation,
         secret_id: &str,
+        request_keys: &ConditionContext,
     ) -> Result<(Option<SecretRecord>, Access), ApiError> {
         let secret_ref = SecretRef::parse(secret_id).map_err(arn_parse_error)?;
         let account = secret_ref.account().unwrap_or(&ctx.caller.account_id);
-        let access = authorize(ctx, op, account, secret_id)?;
         let region = secret_ref.region().unwrap_or(&ctx.region);
-        if region != ctx.region {
+        let found = if region != ctx.region {
             // An endpoint serves its own region only, as each AWS regional endpoint does.
-            return Ok((None, access));
-        }
-        let scope = Scope {
-            account_id: account.to_string(),
-            region: region.to_string(),
+            None
+        } else {
+            let scope = Scope {
+                account_id: account.to_string(),
+                region: region.to_string(),
+            };
+            let lookup = match &secret_ref {
+                SecretRef::Name(name) | SecretRef::PartialArn { name, .. } => {
+                    SecretLookup::Name(name)
+                }
+                SecretRef::Arn { arn, .. } => SecretLookup::Arn(arn),
+            };
+            self.store
+                .find_secret(&scope, lookup)
+                .await?
+                .filter(|r| r.deletion_ms.is_none_or(|at| at > ctx.now))
         };
-        let lookup = match &secret_ref {
-            SecretRef::Name(name) | SecretRef::PartialArn { name, .. } => SecretLookup::Name(name),
-            SecretRef::Arn { arn, .. } => SecretLookup::Arn(arn),
+        let assumed_arn;
+        let arn = match (&found, &secret_ref) {
+            (Some(r), _) => r.arn.as_str(),
+            (None, SecretRef::Arn { arn, .. }) => arn.as_str(),
+            (None, SecretRef::Name(name) | SecretRef::PartialArn { name, .. }) => {
+                assumed_arn = format!("arn:aws:secretsmanager:{region}:{account}:secret:{name}");
+                assumed_arn.as_str()
+            }
         };
-        let found = self
-            .store
-            .find_secret(&scope, lookup)
-            .await?
-            .filter(|r| r.deletion_ms.is_none_or(|at| at > ctx.now));
+        let access = self.authorize(
+            ctx,
+            op,
+            Target::Secret {
+                arn,
+                account,
+                record: found.as_ref(),
+                shown: secret_id,
+            },
+            request_keys,
+        )?;
         Ok((found, access))
     }
 

@@ -2,16 +2,19 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::access::{Target, add_request_tags};
 use super::resolve::require_not_deleted;
 use super::{ApiError, Operation, RequestContext, Service, Validator};
 use crate::model::Tag;
+use crate::policy::ConditionContext;
+use crate::store::SecretRecord;
 
 /// A `Tag` from the wire; members are optional in the model, so they are checked here.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub(super) struct TagInput {
-    key: Option<String>,
-    value: Option<String>,
+    pub(super) key: Option<String>,
+    pub(super) value: Option<String>,
 }
 
 /// Validates a tag list: key 1..128 characters, value 0..256.
@@ -73,6 +76,30 @@ pub(super) struct UntagResourceInput {
 pub(super) struct Empty {}
 
 impl Service {
+    /// Refuses a tag change that would take away the caller's own permission to make it: the
+    /// request is evaluated again as if the secret already had its new tags.
+    fn check_lockout(
+        &self,
+        ctx: &RequestContext,
+        op: Operation,
+        secret_id: &str,
+        after: &SecretRecord,
+        keys: &ConditionContext,
+    ) -> Result<(), ApiError> {
+        self.authorize(
+            ctx,
+            op,
+            Target::Secret {
+                arn: &after.arn,
+                account: &after.account_id,
+                record: Some(after),
+                shown: secret_id,
+            },
+            keys,
+        )
+        .map(|_| ())
+    }
+
     pub(super) async fn tag_resource(
         &self,
         ctx: &RequestContext,
@@ -83,10 +110,27 @@ impl Service {
         check_tags(&mut v, input.tags.as_deref());
         v.finish()?;
         let secret_id = input.secret_id.as_deref().unwrap_or_default();
-        let (record, _) = self.resolve(ctx, Operation::TagResource, secret_id).await?;
-        require_not_deleted(&record)?;
         let tags = to_tags(input.tags.as_deref().unwrap_or_default());
+        let mut keys = ConditionContext::default();
+        add_request_tags(
+            &mut keys,
+            tags.iter().map(|t| (t.key.as_str(), t.value.as_str())),
+        );
+        let (record, _) = self
+            .resolve_with(ctx, Operation::TagResource, secret_id, &keys)
+            .await?;
+        require_not_deleted(&record)?;
         check_reserved_keys(&tags)?;
+        let mut after = record.clone();
+        let mut merged = after.tags.take().unwrap_or_default();
+        for t in &tags {
+            match merged.iter_mut().find(|e| e.key == t.key) {
+                Some(e) => e.value = t.value.clone(),
+                None => merged.push(t.clone()),
+            }
+        }
+        after.tags = Some(merged);
+        self.check_lockout(ctx, Operation::TagResource, secret_id, &after, &keys)?;
         self.store.tag_secret(record.pk, &tags, ctx.now).await?;
         Ok(Empty {})
     }
@@ -110,12 +154,21 @@ impl Service {
         }
         v.finish()?;
         let secret_id = input.secret_id.as_deref().unwrap_or_default();
+        let tag_keys = input.tag_keys.unwrap_or_default();
+        let mut keys = ConditionContext::default();
+        keys.set_multi("aws:TagKeys", tag_keys.clone());
         let (record, _) = self
-            .resolve(ctx, Operation::UntagResource, secret_id)
+            .resolve_with(ctx, Operation::UntagResource, secret_id, &keys)
             .await?;
         require_not_deleted(&record)?;
-        let keys = input.tag_keys.unwrap_or_default();
-        self.store.untag_secret(record.pk, &keys, ctx.now).await?;
+        let mut after = record.clone();
+        if let Some(t) = after.tags.as_mut() {
+            t.retain(|t| !tag_keys.contains(&t.key));
+        }
+        self.check_lockout(ctx, Operation::UntagResource, secret_id, &after, &keys)?;
+        self.store
+            .untag_secret(record.pk, &tag_keys, ctx.now)
+            .await?;
         Ok(Empty {})
     }
 }

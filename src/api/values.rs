@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize, Serializer};
 use zeroize::Zeroizing;
 
-use super::access::{Access, authorize};
+use super::access::{Access, Target};
 use super::input::{
     SensitiveBlob, SensitiveString, decode_token, encode_blob, encode_token, timestamp,
 };
@@ -15,6 +15,7 @@ use super::{ApiError, Operation, RequestContext, Service, Validator};
 use crate::clock::{DAY_MILLIS, truncate_to_day};
 use crate::crypto::SecretValue;
 use crate::model::VersionStage;
+use crate::policy::ConditionContext;
 use crate::store::{SecretRecord, StageError, StageRequest, StoreError, VersionRecord};
 
 /// A secret value on its way out: zeroized on drop, serialised as a plain JSON string.
@@ -255,6 +256,7 @@ impl Service {
         version_stage: Option<&str>,
     ) -> Result<SecretValueEntry, ApiError> {
         require_not_deleted(record)?;
+        require_own_key_or_same_account(ctx, record)?;
         let version: VersionRecord = match version_id {
             Some(id) => {
                 let not_found = || {
@@ -337,8 +339,15 @@ impl Service {
         v.length("versionStage", input.version_stage.as_deref(), 1, 256)
             .finish()?;
         let secret_id = input.secret_id.as_deref().unwrap_or_default();
+        let mut keys = ConditionContext::default();
+        if let Some(id) = &input.version_id {
+            keys.set("secretsmanager:VersionId", id.as_str());
+        }
+        if let Some(stage) = &input.version_stage {
+            keys.set("secretsmanager:VersionStage", stage.as_str());
+        }
         let (record, access) = self
-            .resolve(ctx, Operation::GetSecretValue, secret_id)
+            .resolve_with(ctx, Operation::GetSecretValue, secret_id, &keys)
             .await?;
         self.read_version(
             ctx,
@@ -392,6 +401,7 @@ impl Service {
             .resolve(ctx, Operation::PutSecretValue, secret_id)
             .await?;
         require_not_deleted(&record)?;
+        require_own_key_or_same_account(ctx, &record)?;
         let stages = match input.version_stages {
             Some(list) => StageRequest::Explicit(list),
             None => StageRequest::Default,
@@ -436,12 +446,21 @@ impl Service {
                     .into(),
             ));
         }
-        authorize(
+        self.authorize(
             ctx,
             Operation::BatchGetSecretValue,
-            &ctx.caller.account_id,
-            "*",
+            Target::Any,
+            &Default::default(),
         )?;
+        if input.filters.is_some() {
+            // Listing by filter also needs ListSecrets, as AWS's authorization reference says.
+            self.authorize(
+                ctx,
+                Operation::ListSecrets,
+                Target::Any,
+                &Default::default(),
+            )?;
+        }
         let mut secret_values = Vec::new();
         let mut errors = Vec::new();
         let mut next_token = None;
@@ -470,8 +489,17 @@ impl Service {
             let result = async {
                 let (record, access) = match listed {
                     Some(r) => {
-                        let access =
-                            authorize(ctx, Operation::GetSecretValue, &r.account_id, &r.arn)?;
+                        let access = self.authorize(
+                            ctx,
+                            Operation::GetSecretValue,
+                            Target::Secret {
+                                arn: &r.arn,
+                                account: &r.account_id,
+                                record: Some(&r),
+                                shown: &secret_id,
+                            },
+                            &Default::default(),
+                        )?;
                         (r, access)
                     }
                     None => {
@@ -579,8 +607,12 @@ impl Service {
         );
         v.finish()?;
         let secret_id = input.secret_id.as_deref().unwrap_or_default();
+        let mut keys = ConditionContext::default();
+        if let Some(stage) = &input.version_stage {
+            keys.set("secretsmanager:VersionStage", stage.as_str());
+        }
         let (record, _) = self
-            .resolve(ctx, Operation::UpdateSecretVersionStage, secret_id)
+            .resolve_with(ctx, Operation::UpdateSecretVersionStage, secret_id, &keys)
             .await?;
         require_not_deleted(&record)?;
         self.store
@@ -599,4 +631,22 @@ impl Service {
             version_id: None,
         })
     }
+}
+
+/// Another account may read or write a secret's value only if the secret is encrypted with a
+/// customer managed key it can use; the default `aws/secretsmanager` key works only inside
+/// its own account. Strongbox has no customer managed keys yet, so every cross-account value
+/// access gets AWS's error for the default key.
+fn require_own_key_or_same_account(
+    ctx: &RequestContext,
+    record: &SecretRecord,
+) -> Result<(), ApiError> {
+    if record.account_id == ctx.caller.account_id {
+        return Ok(());
+    }
+    Err(ApiError::InvalidRequest(
+        "You can't access a secret from a different AWS account if you encrypt the secret with \
+         the default KMS service key."
+            .into(),
+    ))
 }

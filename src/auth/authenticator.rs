@@ -952,6 +952,7 @@ mod tests {
                 principal_id: "AROAEXAMPLE:session".to_string(),
                 kind: PrincipalKind::AssumedRole,
                 access_key_id: "ASIAEXAMPLE".to_string(),
+                grants: std::sync::Arc::new(crate::auth::Grants::root(ACCOUNT)),
             },
             session_token: Some(SecretAccessKey::new(token)),
             expires_at: Some(expires_at),

@@ -2,11 +2,12 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 use zeroize::Zeroizing;
 
 use crate::clock::EpochMillis;
+use crate::policy::{PolicyDocument, Principal, PrincipalType};
 
 /// What kind of principal signed a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,8 +20,42 @@ pub enum PrincipalKind {
     AssumedRole,
 }
 
+/// What a principal's policies grant, resolved when credentials are loaded so that a request
+/// evaluates already-parsed documents.
+#[derive(Debug, Clone)]
+pub struct Grants {
+    /// The principal as the policy engine sees it (ARN, ids, tags).
+    pub principal: Principal,
+    /// Identity-based policies: a user's or a role's inline and attached managed policies.
+    pub identity: Vec<Arc<PolicyDocument>>,
+    /// The permissions boundary, if one is set.
+    pub boundary: Option<Arc<PolicyDocument>>,
+    /// A role session's session policies, which intersect with the role's.
+    pub session: Option<Vec<Arc<PolicyDocument>>>,
+}
+
+impl Grants {
+    /// Grants of an account's root user: no policies (root is allowed in its own account).
+    pub fn root(account_id: &str) -> Self {
+        Self {
+            principal: Principal {
+                arn: format!("arn:aws:iam::{account_id}:root"),
+                account_id: account_id.to_string(),
+                kind: PrincipalType::Root,
+                role_arn: None,
+                user_id: account_id.to_string(),
+                username: None,
+                tags: Vec::new(),
+            },
+            identity: Vec::new(),
+            boundary: None,
+            session: None,
+        }
+    }
+}
+
 /// The authenticated identity behind a request.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Caller {
     /// The 12-digit account that owns the principal.
     pub account_id: String,
@@ -32,7 +67,22 @@ pub struct Caller {
     pub kind: PrincipalKind,
     /// The access key id the request was signed with.
     pub access_key_id: String,
+    /// What the principal's policies grant.
+    pub grants: Arc<Grants>,
 }
+
+impl PartialEq for Caller {
+    // Two callers are the same principal signing with the same key; grants are derived state.
+    fn eq(&self, other: &Self) -> bool {
+        self.account_id == other.account_id
+            && self.arn == other.arn
+            && self.principal_id == other.principal_id
+            && self.kind == other.kind
+            && self.access_key_id == other.access_key_id
+    }
+}
+
+impl Eq for Caller {}
 
 impl Caller {
     /// The root principal of `account_id`, signing with `access_key_id`.
@@ -43,6 +93,7 @@ impl Caller {
             principal_id: account_id.to_string(),
             kind: PrincipalKind::Root,
             access_key_id: access_key_id.to_string(),
+            grants: Arc::new(Grants::root(account_id)),
         }
     }
 }
@@ -116,6 +167,13 @@ impl MemoryCredentialStore {
     pub fn remove(&self, access_key_id: &str) {
         if let Ok(mut keys) = self.keys.write() {
             keys.remove(access_key_id);
+        }
+    }
+
+    /// Replaces every credential at once, so no request sees a half-built table.
+    pub fn replace_all(&self, credentials: HashMap<String, StoredCredential>) {
+        if let Ok(mut keys) = self.keys.write() {
+            *keys = credentials;
         }
     }
 }

@@ -12,7 +12,7 @@ mod credentials;
 
 pub use authenticator::{Authenticated, Authenticator, SignedRequest};
 pub use credentials::{
-    Caller, CredentialStore, MemoryCredentialStore, PrincipalKind, SecretAccessKey,
+    Caller, CredentialStore, Grants, MemoryCredentialStore, PrincipalKind, SecretAccessKey,
     StoredCredential,
 };
 

@@ -51,6 +51,9 @@ pub async fn seed_store(
                     region: region.clone(),
                     request_id: String::new(),
                     now: SystemClock.now_millis(),
+                    source_ip: std::net::IpAddr::from([127, 0, 0, 1]),
+                    secure_transport: false,
+                    user_agent: Some("strongbox-bench-seed".into()),
                 };
                 let body = create_body(&prefix, i, &mut rng);
                 match frontend

@@ -1,5 +1,8 @@
 //! The `strongbox` command line.
 
+mod admin;
+mod audit;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -7,6 +10,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::audit::AuditConfig;
 use crate::auth::SecretAccessKey;
 use crate::clock::SystemClock;
 use crate::server::{CREDENTIALS_FILE, Server, ServerConfig};
@@ -27,6 +31,26 @@ enum Command {
     Serve(ServeArgs),
     /// Load-test a Secrets Manager endpoint (see docs/BENCHMARKS.md).
     Bench(crate::bench::BenchArgs),
+    /// Verify, search and export the audit log.
+    Audit {
+        #[command(subcommand)]
+        command: audit::AuditCommand,
+    },
+    /// Accounts (offline administration of a data directory).
+    #[command(subcommand)]
+    Account(admin::AccountCommand),
+    /// IAM users (offline administration).
+    #[command(subcommand)]
+    User(admin::UserCommand),
+    /// Access keys (offline administration).
+    #[command(subcommand)]
+    AccessKey(admin::AccessKeyCommand),
+    /// IAM roles (offline administration).
+    #[command(subcommand)]
+    Role(admin::RoleCommand),
+    /// Managed policies (offline administration).
+    #[command(subcommand)]
+    Policy(admin::PolicyCommand),
 }
 
 /// Log output formats.
@@ -67,6 +91,20 @@ struct ServeArgs {
     /// Seconds between purges of secrets past their recovery window.
     #[arg(long, default_value = "60")]
     purge_interval_secs: u64,
+    /// Sign an audit digest after this many events.
+    #[arg(long, env = "STRONGBOX_AUDIT_DIGEST_EVENTS", default_value = "1000")]
+    audit_digest_events: u64,
+    /// Sign an audit digest at least this often (seconds) while events arrive.
+    #[arg(
+        long,
+        env = "STRONGBOX_AUDIT_DIGEST_INTERVAL_SECS",
+        default_value = "60"
+    )]
+    audit_digest_interval_secs: u64,
+    /// Delete audit events older than this many days (at a digest boundary, so the rest still
+    /// verifies). 0 keeps every event.
+    #[arg(long, env = "STRONGBOX_AUDIT_RETENTION_DAYS", default_value = "0")]
+    audit_retention_days: u64,
 }
 
 /// Parses the command line and runs the command; returns the process exit code.
@@ -75,6 +113,12 @@ pub fn main() -> std::process::ExitCode {
     match cli.command {
         Command::Serve(args) => serve(args),
         Command::Bench(args) => crate::bench::main(args),
+        Command::Audit { command } => audit::run(command),
+        Command::Account(cmd) => admin::account(cmd),
+        Command::User(cmd) => admin::user(cmd),
+        Command::AccessKey(cmd) => admin::access_key(cmd),
+        Command::Role(cmd) => admin::role(cmd),
+        Command::Policy(cmd) => admin::policy(cmd),
     }
 }
 
@@ -119,6 +163,13 @@ fn serve(args: ServeArgs) -> std::process::ExitCode {
         insecure_listen: args.insecure_listen,
         bootstrap_key: bootstrap_key(),
         purge_interval: Duration::from_secs(args.purge_interval_secs.max(1)),
+        audit: AuditConfig {
+            digest_every_events: args.audit_digest_events.max(1),
+            digest_interval: Duration::from_secs(args.audit_digest_interval_secs.max(1)),
+            retention: (args.audit_retention_days > 0)
+                .then(|| Duration::from_secs(args.audit_retention_days.saturating_mul(86_400))),
+            ..AuditConfig::default()
+        },
         ..ServerConfig::new(args.data_dir)
     };
     runtime.block_on(async move {
@@ -145,6 +196,7 @@ fn serve(args: ServeArgs) -> std::process::ExitCode {
         println!(
             "Account {}. Point the AWS CLI or an SDK at it with:\n  \
              export AWS_ENDPOINT_URL_SECRETS_MANAGER={url}\n  \
+             export AWS_ENDPOINT_URL_IAM={url} AWS_ENDPOINT_URL_STS={url}\n  \
              export AWS_SHARED_CREDENTIALS_FILE={}\n  \
              export AWS_PROFILE=strongbox\n  \
              export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1",

@@ -5,9 +5,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::auth::{
-    Caller, MemoryCredentialStore, PrincipalKind, SecretAccessKey, StoredCredential,
-};
+use crate::auth::SecretAccessKey;
 use crate::clock::Clock;
 use crate::crypto::{RootKey, random_string};
 use crate::store::{AccessKeyRecord, SqliteStore, Store};
@@ -57,9 +55,7 @@ pub fn generate_access_key() -> std::io::Result<(String, SecretAccessKey)> {
     Ok((id, SecretAccessKey::new(secret)))
 }
 
-fn access_key_label(id: &str) -> String {
-    format!("access-key/{id}")
-}
+use crate::iam::access_key_label;
 
 fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
     let mut options = std::fs::OpenOptions::new();
@@ -165,48 +161,6 @@ impl DataDir {
         ));
         write_private_file(&credentials_path, &contents)?;
         self.store.meta_init("admin_key", &id).await?;
-        Ok(())
-    }
-
-    /// Loads every stored access key into `credentials`, unwrapping secrets with the root key.
-    pub async fn load_credentials(
-        &self,
-        root: &RootKey,
-        credentials: &MemoryCredentialStore,
-    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-        let records = self.store.access_keys().await?;
-        for record in records {
-            let secret = root
-                .unwrap(
-                    &access_key_label(&record.access_key_id),
-                    &record.sealed_secret,
-                )
-                .map_err(|_| format!("access key {} failed to unwrap", record.access_key_id))?;
-            let secret = String::from_utf8(secret.expose().to_vec())
-                .map_err(|_| "access key secret is not UTF-8")?;
-            let root_arn = format!("arn:aws:iam::{}:root", record.account_id);
-            let caller = if record.principal_arn == root_arn {
-                Caller::root(&record.account_id, &record.access_key_id)
-            } else {
-                Caller {
-                    account_id: record.account_id.clone(),
-                    arn: record.principal_arn.clone(),
-                    principal_id: record.access_key_id.clone(),
-                    kind: PrincipalKind::User,
-                    access_key_id: record.access_key_id.clone(),
-                }
-            };
-            credentials.insert(
-                &record.access_key_id,
-                StoredCredential {
-                    secret: SecretAccessKey::new(secret),
-                    caller,
-                    session_token: None,
-                    expires_at: None,
-                    active: record.active,
-                },
-            );
-        }
         Ok(())
     }
 }

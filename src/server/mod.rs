@@ -20,11 +20,12 @@ use tokio_rustls::TlsAcceptor;
 pub use datadir::{CREDENTIALS_FILE, DataDir, ROOT_KEY_FILE};
 
 use crate::api::Service;
-use crate::auth::{
-    Authenticator, Caller, MemoryCredentialStore, SecretAccessKey, StoredCredential,
-};
+use crate::audit::{AuditConfig, AuditLog};
+use crate::auth::{Authenticator, Caller, SecretAccessKey, StoredCredential};
 use crate::clock::Clock;
 use crate::crypto::Keyring;
+use crate::iam::IamService;
+use crate::metrics::Metrics;
 use crate::wire::{DEFAULT_MAX_BODY_BYTES, Frontend};
 
 /// How the server is configured; `strongbox serve` fills it from flags and environment.
@@ -46,6 +47,8 @@ pub struct ServerConfig {
     pub purge_interval: Duration,
     /// Largest request body accepted.
     pub max_body_bytes: usize,
+    /// Audit log settings.
+    pub audit: AuditConfig,
 }
 
 impl ServerConfig {
@@ -60,6 +63,7 @@ impl ServerConfig {
             bootstrap_key: None,
             purge_interval: Duration::from_secs(60),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            audit: AuditConfig::default(),
         }
     }
 }
@@ -117,14 +121,10 @@ impl Server {
         )
         .await
         .map_err(|e| StartError::DataDir(e.to_string()))?;
-        let credentials = Arc::new(MemoryCredentialStore::new());
-        data_dir
-            .load_credentials(&root_key, &credentials)
-            .await
-            .map_err(|e| StartError::DataDir(e.to_string()))?;
+        let mut extra = Vec::new();
         if let Some((id, secret)) = &config.bootstrap_key {
-            credentials.insert(
-                id,
+            extra.push((
+                id.clone(),
                 StoredCredential {
                     secret: secret.clone(),
                     caller: Caller::root(&data_dir.account_id, id),
@@ -132,14 +132,38 @@ impl Server {
                     expires_at: None,
                     active: true,
                 },
-            );
+            ));
         }
+        // The audit log opens before the keyring takes the root key: the digest signing key is
+        // stored wrapped under it.
+        let audit = AuditLog::open(
+            &data_dir.path,
+            &root_key,
+            clock.clone(),
+            config.audit.clone(),
+        )
+        .map_err(|e| StartError::DataDir(e.to_string()))?;
         let keyring = Arc::new(Keyring::new(root_key, data_dir.store.clone()));
+        let iam = Arc::new(
+            IamService::open(
+                data_dir.store.clone(),
+                keyring.clone(),
+                clock.clone(),
+                &data_dir.account_id,
+                extra,
+            )
+            .await
+            .map_err(|e| StartError::DataDir(e.to_string()))?,
+        );
         let service = Service::new(data_dir.store.clone(), keyring, clock);
         let frontend = Arc::new(Frontend {
             service,
-            authenticator: Authenticator::new(credentials),
+            authenticator: Authenticator::new(iam.credentials()),
+            iam,
             max_body_bytes: config.max_body_bytes,
+            audit,
+            metrics: Arc::new(Metrics::new()),
+            account_id: data_dir.account_id.clone(),
         });
         Ok(Self {
             config,
@@ -177,6 +201,7 @@ impl Server {
             self.frontend.clone(),
             self.config.purge_interval,
         ));
+        let auditor = tokio::spawn(background::audit_loop(self.frontend.clone()));
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
@@ -192,11 +217,12 @@ impl Server {
                     let _ = stream.set_nodelay(true);
                     let frontend = self.frontend.clone();
                     let tls = self.tls.clone();
+                    let secure = tls.is_some();
                     tokio::spawn(async move {
                         let service = service_fn(move |req| {
                             let frontend = frontend.clone();
                             async move {
-                                Ok::<_, std::convert::Infallible>(frontend.handle(req, remote).await)
+                                Ok::<_, std::convert::Infallible>(frontend.handle(req, remote, secure).await)
                             }
                         });
                         let result = match tls {
@@ -225,5 +251,6 @@ impl Server {
             }
         }
         purger.abort();
+        auditor.abort();
     }
 }

@@ -95,6 +95,8 @@ pub struct SecretRecord {
     pub deletion_ms: Option<EpochMillis>,
     /// Tags; `None` if the secret was never tagged, `Some([])` after the last tag was removed.
     pub tags: Option<Vec<Tag>>,
+    /// The resource policy document attached to the secret, as stored.
+    pub resource_policy: Option<String>,
     /// Staging labels.
     pub labels: LabelMap,
 }
@@ -284,6 +286,49 @@ pub struct KmsKeyRecord {
     pub created_ms: EpochMillis,
 }
 
+/// How much the store holds, for metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StoreCounts {
+    /// Secrets, including those scheduled for deletion.
+    pub secrets: u64,
+    /// Versions of all secrets.
+    pub versions: u64,
+}
+
+/// One stored IAM object (user, role, managed policy, session, account): a JSON document that
+/// the `iam` module owns, kept under `(account, kind, key)`. IAM entities change rarely and are
+/// read through the in-memory identity index, so the store keeps them as documents rather than
+/// in one table per entity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IamObject {
+    /// Owning account.
+    pub account_id: String,
+    /// Entity kind, e.g. `user`.
+    pub kind: String,
+    /// Key within the kind, e.g. the lower-cased user name.
+    pub key: String,
+    /// The JSON document.
+    pub body: String,
+}
+
+/// One change in an atomic IAM write.
+#[derive(Debug, Clone)]
+pub enum IamChange {
+    /// Inserts an object; the whole write fails with [`StoreError::NameExists`] if it exists.
+    Insert(IamObject),
+    /// Inserts or replaces an object.
+    Upsert(IamObject),
+    /// Deletes an object if it exists.
+    Delete {
+        /// Owning account.
+        account_id: String,
+        /// Entity kind.
+        kind: String,
+        /// Key within the kind.
+        key: String,
+    },
+}
+
 /// The persistence interface. Implementations must make each method atomic.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -296,6 +341,26 @@ pub trait Store: Send + Sync + 'static {
     async fn insert_access_key(&self, key: AccessKeyRecord) -> StoreResult<()>;
     /// All access keys.
     async fn access_keys(&self) -> StoreResult<Vec<AccessKeyRecord>>;
+    /// Activates or deactivates an access key; false if there is no such key.
+    async fn set_access_key_active(&self, access_key_id: &str, active: bool) -> StoreResult<bool>;
+    /// Deletes an access key; false if there is no such key.
+    async fn delete_access_key(&self, access_key_id: &str) -> StoreResult<bool>;
+
+    /// One IAM object.
+    async fn iam_get(&self, account: &str, kind: &str, key: &str)
+    -> StoreResult<Option<IamObject>>;
+    /// IAM objects of `kind`, in one account or (with `None`) in all, ordered by account and key.
+    async fn iam_list(&self, account: Option<&str>, kind: &str) -> StoreResult<Vec<IamObject>>;
+    /// Applies IAM changes atomically.
+    async fn iam_write(&self, changes: Vec<IamChange>) -> StoreResult<()>;
+
+    /// Attaches (`Some`) or removes (`None`) a secret's resource policy.
+    async fn set_resource_policy(
+        &self,
+        secret_pk: i64,
+        policy: Option<String>,
+        now: EpochMillis,
+    ) -> StoreResult<()>;
 
     /// The KMS key with `alias` in an account and region.
     async fn kms_key_by_alias(
@@ -390,4 +455,6 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<()>;
     /// One page of secrets in a scope.
     async fn list_secrets(&self, scope: &Scope, query: &ListQuery) -> StoreResult<ListPage>;
+    /// How many secrets and versions exist in all scopes; cheap enough for every scrape.
+    async fn counts(&self) -> StoreResult<StoreCounts>;
 }

@@ -14,16 +14,18 @@ use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use super::labels::{self, LabelMap, StageRequest};
 use super::read_cache::{Generation, ReadCache};
 use super::{
-    AccessKeyRecord, Cursor, CursorValue, KmsKeyRecord, ListPage, ListQuery, MAX_TAGS_PER_SECRET,
-    MAX_VERSIONS_PER_SECRET, MetadataUpdate, NewSecret, NewVersion, Scope, SecretLookup,
-    SecretRecord, SortKey, Store, StoreError, StoreResult, VersionRecord,
+    AccessKeyRecord, Cursor, CursorValue, IamChange, IamObject, KmsKeyRecord, ListPage, ListQuery,
+    MAX_TAGS_PER_SECRET, MAX_VERSIONS_PER_SECRET, MetadataUpdate, NewSecret, NewVersion, Scope,
+    SecretLookup, SecretRecord, SortKey, Store, StoreCounts, StoreError, StoreResult,
+    VersionRecord,
 };
 use crate::clock::EpochMillis;
 use crate::model::Tag;
 use crate::model::filter::{FilterTarget, matches_all, name_prefixes};
 
 /// Ordered schema migrations; `PRAGMA user_version` records how many have run.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -82,7 +84,18 @@ CREATE TABLE stages (
     PRIMARY KEY (secret_pk, stage),
     FOREIGN KEY (secret_pk, version_id) REFERENCES versions (secret_pk, version_id) ON DELETE CASCADE
 );
-"#];
+"#,
+    r#"
+ALTER TABLE secrets ADD COLUMN resource_policy TEXT;
+CREATE TABLE iam_objects (
+    account_id TEXT NOT NULL,
+    kind       TEXT NOT NULL,
+    key        TEXT NOT NULL,
+    body       TEXT NOT NULL,
+    PRIMARY KEY (account_id, kind, key)
+);
+"#,
+];
 
 /// How many read connections to keep.
 const READ_POOL: usize = 16;
@@ -363,7 +376,7 @@ fn migrate(conn: &mut Connection) -> StoreResult<()> {
 macro_rules! secret_columns {
     () => {
         "pk, account_id, region, name, arn, description, kms_key_id, secret_type, created_ms, \
-         last_changed_ms, last_accessed_ms, deleted_ms, deletion_ms, tags"
+         last_changed_ms, last_accessed_ms, deleted_ms, deletion_ms, tags, resource_policy"
     };
 }
 const SECRET_COLUMNS: &str = secret_columns!();
@@ -397,6 +410,7 @@ fn secret_from_row(row: &Row<'_>) -> rusqlite::Result<SecretRecord> {
         deleted_ms: row.get(11)?,
         deletion_ms: row.get(12)?,
         tags,
+        resource_policy: row.get(14)?,
         labels: LabelMap::new(),
     })
 }
@@ -526,6 +540,15 @@ fn is_unique_violation(e: &rusqlite::Error) -> bool {
         rusqlite::Error::SqliteFailure(f, _)
             if f.code == rusqlite::ErrorCode::ConstraintViolation
     )
+}
+
+fn iam_from_row(row: &Row<'_>) -> rusqlite::Result<IamObject> {
+    Ok(IamObject {
+        account_id: row.get(0)?,
+        kind: row.get(1)?,
+        key: row.get(2)?,
+        body: row.get(3)?,
+    })
 }
 
 fn kms_from_row(row: &Row<'_>) -> rusqlite::Result<KmsKeyRecord> {
@@ -834,6 +857,119 @@ impl Store for SqliteStore {
                 })
             })?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+        .await
+    }
+
+    async fn set_access_key_active(&self, access_key_id: &str, active: bool) -> StoreResult<bool> {
+        let id = access_key_id.to_string();
+        self.write(move |c| {
+            Ok(c.execute(
+                "UPDATE access_keys SET active = ?2 WHERE access_key_id = ?1",
+                params![id, active],
+            )? > 0)
+        })
+        .await
+    }
+
+    async fn delete_access_key(&self, access_key_id: &str) -> StoreResult<bool> {
+        let id = access_key_id.to_string();
+        self.write(move |c| {
+            Ok(c.execute("DELETE FROM access_keys WHERE access_key_id = ?1", [id])? > 0)
+        })
+        .await
+    }
+
+    async fn iam_get(
+        &self,
+        account: &str,
+        kind: &str,
+        key: &str,
+    ) -> StoreResult<Option<IamObject>> {
+        let (account, kind, key) = (account.to_string(), kind.to_string(), key.to_string());
+        self.read(move |c| {
+            Ok(c.prepare_cached(
+                "SELECT account_id, kind, key, body FROM iam_objects \
+                 WHERE account_id = ?1 AND kind = ?2 AND key = ?3",
+            )?
+            .query_row(params![account, kind, key], iam_from_row)
+            .optional()?)
+        })
+        .await
+    }
+
+    async fn iam_list(&self, account: Option<&str>, kind: &str) -> StoreResult<Vec<IamObject>> {
+        let (account, kind) = (account.map(str::to_string), kind.to_string());
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT account_id, kind, key, body FROM iam_objects \
+                 WHERE kind = ?1 AND (?2 IS NULL OR account_id = ?2) ORDER BY account_id, key",
+            )?;
+            let rows = stmt.query_map(params![kind, account], iam_from_row)?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+        .await
+    }
+
+    async fn iam_write(&self, changes: Vec<IamChange>) -> StoreResult<()> {
+        self.write(move |tx| {
+            for change in changes {
+                match change {
+                    IamChange::Insert(o) => {
+                        let inserted = tx.execute(
+                            "INSERT INTO iam_objects (account_id, kind, key, body) \
+                             VALUES (?1, ?2, ?3, ?4)",
+                            params![o.account_id, o.kind, o.key, o.body],
+                        );
+                        match inserted {
+                            Err(e) if is_unique_violation(&e) => {
+                                return Err(StoreError::NameExists);
+                            }
+                            other => {
+                                other?;
+                            }
+                        }
+                    }
+                    IamChange::Upsert(o) => {
+                        tx.execute(
+                            "INSERT INTO iam_objects (account_id, kind, key, body) \
+                             VALUES (?1, ?2, ?3, ?4) ON CONFLICT (account_id, kind, key) \
+                             DO UPDATE SET body = excluded.body",
+                            params![o.account_id, o.kind, o.key, o.body],
+                        )?;
+                    }
+                    IamChange::Delete {
+                        account_id,
+                        kind,
+                        key,
+                    } => {
+                        tx.execute(
+                            "DELETE FROM iam_objects WHERE account_id = ?1 AND kind = ?2 AND key = ?3",
+                            params![account_id, kind, key],
+                        )?;
+                    }
+                }
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn set_resource_policy(
+        &self,
+        secret_pk: i64,
+        policy: Option<String>,
+        now: EpochMillis,
+    ) -> StoreResult<()> {
+        self.write(move |tx| {
+            let changed = tx.execute(
+                "UPDATE secrets SET resource_policy = ?2, last_changed_ms = ?3 WHERE pk = ?1",
+                params![secret_pk, policy, now],
+            )?;
+            if changed == 0 {
+                return Err(StoreError::NotFound);
+            }
+            Ok(())
         })
         .await
     }
@@ -1293,6 +1429,18 @@ impl Store for SqliteStore {
         let query = query.clone();
         self.read_blocking(move |c| list_page(c, &scope, &query))
             .await
+    }
+    async fn counts(&self) -> StoreResult<StoreCounts> {
+        // Counting scans whole tables (tens of milliseconds with a million secrets): keep it off
+        // the runtime's worker threads.
+        self.read_blocking(|c| {
+            let count = |sql: &str| c.query_row(sql, [], |r| r.get::<_, i64>(0));
+            Ok(StoreCounts {
+                secrets: count("SELECT COUNT(*) FROM secrets")?.max(0) as u64,
+                versions: count("SELECT COUNT(*) FROM versions")?.max(0) as u64,
+            })
+        })
+        .await
     }
 }
 

@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use super::JSON_CONTENT_TYPE;
 use crate::api::ApiError;
+use crate::audit::cloudtrail::CloudTrailError;
 
 /// Whether an error is one of Secrets Manager's modeled errors (message key `Message`) or a
 /// Coral framework error (message key `message`), and its HTTP status.
@@ -20,7 +21,9 @@ fn shape(e: &ApiError) -> (bool, StatusCode) {
         | ApiError::ResourceExists(_)
         | ApiError::EncryptionFailure(_)
         | ApiError::DecryptionFailure(_)
-        | ApiError::InvalidNextToken(_) => (true, StatusCode::BAD_REQUEST),
+        | ApiError::InvalidNextToken(_)
+        | ApiError::MalformedPolicyDocument(_)
+        | ApiError::PublicPolicy(_) => (true, StatusCode::BAD_REQUEST),
         ApiError::Internal => (true, StatusCode::INTERNAL_SERVER_ERROR),
         ApiError::Validation(_)
         | ApiError::Serialization
@@ -50,6 +53,30 @@ pub fn error_response(e: &ApiError) -> Response<Full<Bytes>> {
         HeaderValue::from_static(JSON_CONTENT_TYPE),
     );
     headers.insert("x-amzn-ErrorType", HeaderValue::from_static(code));
+    response
+}
+
+/// Builds the HTTP response for a CloudTrail error: `__type` and `Message`, HTTP 400 (500 for
+/// a server-side failure).
+pub fn cloudtrail_error_response(e: &CloudTrailError) -> Response<Full<Bytes>> {
+    let mut body = Map::new();
+    body.insert("__type".into(), Value::String(e.code.into()));
+    if !e.message.is_empty() {
+        body.insert("Message".into(), Value::String(e.message.clone()));
+    }
+    let bytes = serde_json::to_vec(&Value::Object(body)).unwrap_or_default();
+    let mut response = Response::new(Full::new(Bytes::from(bytes)));
+    *response.status_mut() = if e.internal {
+        StatusCode::INTERNAL_SERVER_ERROR
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(JSON_CONTENT_TYPE),
+    );
+    headers.insert("x-amzn-ErrorType", HeaderValue::from_static(e.code));
     response
 }
 

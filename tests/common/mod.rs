@@ -13,6 +13,7 @@ use strongbox::auth::SecretAccessKey;
 use strongbox::auth::sigv4::{SigningParams, sign_headers};
 use strongbox::clock::{Clock, ManualClock};
 use strongbox::server::{Server, ServerConfig};
+use strongbox::wire::Frontend;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// The bootstrap credential every test server accepts.
@@ -27,6 +28,8 @@ pub struct TestServer {
     pub addr: SocketAddr,
     pub clock: ManualClock,
     pub dir: tempfile::TempDir,
+    /// The running server's front end (its IAM service, for in-process administration).
+    pub frontend: Arc<Frontend>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -47,15 +50,25 @@ impl TestServer {
 
     /// Starts a server on `dir` (which may hold data from an earlier server).
     pub async fn start_in(dir: tempfile::TempDir) -> Self {
+        Self::start_with(dir, |_| {}).await
+    }
+
+    /// Starts a server on `dir` with the test defaults, changed by `configure`.
+    pub async fn start_with(
+        dir: tempfile::TempDir,
+        configure: impl FnOnce(&mut ServerConfig),
+    ) -> Self {
         let clock = ManualClock::starting_now();
         let mut config = ServerConfig::new(dir.path());
         config.account_id = Some(ACCOUNT.into());
         config.bootstrap_key = Some((ACCESS_KEY.into(), SecretAccessKey::new(SECRET_KEY)));
+        configure(&mut config);
         let server = Server::open(config, Arc::new(clock.clone()))
             .await
             .expect("server opens");
         let listener = server.bind().await.expect("bind");
         let addr = listener.local_addr().expect("addr");
+        let frontend = server.frontend().clone();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(server.run(listener, async {
             let _ = rx.await;
@@ -64,6 +77,7 @@ impl TestServer {
             addr,
             clock,
             dir,
+            frontend,
             shutdown: Some(tx),
         }
     }
@@ -100,18 +114,49 @@ impl TestServer {
         access_key: &str,
         secret_key: &str,
     ) -> aws_sdk_secretsmanager::Client {
-        let clock = self.clock.clone();
+        self.client_with_credentials(
+            region,
+            Credentials::new(access_key, secret_key, None, None, "test"),
+        )
+    }
+
+    /// An SDK client for us-east-1 signing with `credentials` (which may carry a session token).
+    pub fn client_with_credentials(
+        &self,
+        region: &str,
+        credentials: Credentials,
+    ) -> aws_sdk_secretsmanager::Client {
         let config = aws_sdk_secretsmanager::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(region.to_string()))
             .endpoint_url(self.endpoint())
-            .credentials_provider(Credentials::new(access_key, secret_key, None, None, "test"))
-            .time_source(aws_smithy_async::time::SharedTimeSource::new(
-                ManualTimeSource(clock),
-            ))
+            .credentials_provider(credentials)
+            .time_source(self.time_source())
             .http_client(aws_smithy_http_client::Builder::new().build_http())
             .build();
         aws_sdk_secretsmanager::Client::from_conf(config)
+    }
+
+    /// The server's manual clock as an SDK time source, so clients of any AWS SDK crate sign
+    /// with the time the server reads.
+    pub fn time_source(&self) -> aws_smithy_async::time::SharedTimeSource {
+        aws_smithy_async::time::SharedTimeSource::new(ManualTimeSource(self.clock.clone()))
+    }
+
+    /// Adds `account_id` as another account of this deployment, through the server's own IAM
+    /// service (what `strongbox account create` does), and returns a new access key pair for
+    /// its root. The server's credential table is reloaded, so the key works at once.
+    pub async fn create_account(&self, account_id: &str) -> (String, String) {
+        let iam = &self.frontend.iam;
+        iam.ensure_account(account_id)
+            .await
+            .expect("ensure_account");
+        let (id, secret, _) = iam
+            .create_access_key_for(account_id, &format!("arn:aws:iam::{account_id}:root"))
+            .await
+            .expect("create_access_key_for");
+        iam.reload().await.expect("reload");
+        (id, secret.expose().to_string())
     }
 
     /// Sends a raw request signed with the bootstrap credential for us-east-1.

@@ -1,0 +1,360 @@
+//! The tamper-evident audit log: one CloudTrail-shaped event per request, durable before the
+//! response leaves.
+//!
+//! - [`record`]: the neutral [`AuditEntry`] the front end fills in, and the CloudTrail record.
+//! - [`redact`]: `requestParameters` / `responseElements` without secret values.
+//! - [`chain`]: the SHA-256 hash chain and Ed25519-signed digests (pure functions).
+//! - [`storage`]: `audit.db` and the writer thread (group commit: one fsync for many events).
+//! - [`verify`]: checks the chain and digests and names the first tampered event.
+//! - [`query`]: filters for `strongbox audit lookup`, export and LookupEvents.
+//! - [`cloudtrail`]: CloudTrail's LookupEvents.
+
+pub mod chain;
+pub mod cloudtrail;
+pub mod query;
+pub mod record;
+pub mod redact;
+pub mod storage;
+pub mod verify;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use rusqlite::Connection;
+use tokio::sync::{mpsc, oneshot};
+
+pub use query::{Attribute, EventQuery, StoredEvent};
+pub use record::{AuditEntry, Identity, PreparedEvent, RecordedError, ResourceRef};
+pub use redact::{
+    request_parameters_from_form, request_parameters_from_json, response_elements_from_json,
+};
+pub use storage::AUDIT_FILE;
+
+use crate::clock::Clock;
+use crate::crypto::RootKey;
+use crate::metrics::{Histogram, write_header, write_single};
+
+/// Why the audit log could not do what was asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuditError {
+    /// SQLite failed (I/O, lock timeout, corruption).
+    #[error("audit storage: {0}")]
+    Storage(String),
+    /// The signing key could not be created, unwrapped or used.
+    #[error("audit signing key: {0}")]
+    Crypto(String),
+    /// The writer thread is gone.
+    #[error("the audit writer has stopped")]
+    Closed,
+}
+
+/// Audit settings; `strongbox serve` fills them from flags.
+#[derive(Debug, Clone)]
+pub struct AuditConfig {
+    /// Sign a digest after this many events...
+    pub digest_every_events: u64,
+    /// ...or after this much time with new events, whichever comes first.
+    pub digest_interval: Duration,
+    /// Delete events older than this (at a digest boundary); `None` keeps everything.
+    pub retention: Option<Duration>,
+    /// How often retention is applied.
+    pub prune_interval: Duration,
+    /// How long an append waits for the database's write lock before failing.
+    pub busy_timeout: Duration,
+    /// Most events in one group commit.
+    pub max_batch: usize,
+    /// Events that may wait for the writer before appends wait for room.
+    pub queue_capacity: usize,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        Self {
+            digest_every_events: 1000,
+            digest_interval: Duration::from_secs(60),
+            retention: None,
+            prune_interval: Duration::from_secs(3600),
+            busy_timeout: Duration::from_secs(5),
+            max_batch: 4096,
+            queue_capacity: 65_536,
+        }
+    }
+}
+
+/// Counters the writer keeps, for `/metrics` and `/ready`.
+#[derive(Debug)]
+pub struct AuditStats {
+    /// Appends sent but not yet taken by the writer.
+    pub queue_depth: AtomicI64,
+    /// Events made durable.
+    pub events: AtomicU64,
+    /// Events whose append failed.
+    pub failures: AtomicU64,
+    /// Group commits attempted.
+    pub batches: AtomicU64,
+    /// Time per group commit (insert and fsync).
+    pub commit_latency: Histogram,
+    /// False after a failed commit, until one succeeds.
+    pub healthy: AtomicBool,
+}
+
+impl Default for AuditStats {
+    fn default() -> Self {
+        Self {
+            queue_depth: AtomicI64::new(0),
+            events: AtomicU64::new(0),
+            failures: AtomicU64::new(0),
+            batches: AtomicU64::new(0),
+            commit_latency: Histogram::default(),
+            healthy: AtomicBool::new(true),
+        }
+    }
+}
+
+impl AuditStats {
+    /// Appends the audit metrics in the Prometheus text format.
+    pub fn render(&self, out: &mut String) {
+        write_single(
+            out,
+            "strongbox_audit_queue_depth",
+            "gauge",
+            "Audit events waiting for the writer.",
+            self.queue_depth.load(Ordering::Relaxed).max(0) as f64,
+        );
+        write_single(
+            out,
+            "strongbox_audit_events_total",
+            "counter",
+            "Audit events made durable.",
+            self.events.load(Ordering::Relaxed) as f64,
+        );
+        write_single(
+            out,
+            "strongbox_audit_failures_total",
+            "counter",
+            "Audit events whose append failed (their requests got InternalServiceError).",
+            self.failures.load(Ordering::Relaxed) as f64,
+        );
+        write_single(
+            out,
+            "strongbox_audit_batches_total",
+            "counter",
+            "Audit group commits.",
+            self.batches.load(Ordering::Relaxed) as f64,
+        );
+        write_header(
+            out,
+            "strongbox_audit_commit_duration_seconds",
+            "histogram",
+            "Time per audit group commit, fsync included.",
+        );
+        self.commit_latency
+            .render(out, "strongbox_audit_commit_duration_seconds", "");
+    }
+}
+
+struct Inner {
+    tx: mpsc::Sender<storage::Command>,
+    path: PathBuf,
+    stats: Arc<AuditStats>,
+    config: AuditConfig,
+    readers: Mutex<Vec<Connection>>,
+}
+
+/// A handle on the audit log; cheap to clone. Appends go to one writer thread.
+#[derive(Clone)]
+pub struct AuditLog {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for AuditLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuditLog")
+            .field("path", &self.inner.path)
+            .finish()
+    }
+}
+
+const READ_POOL: usize = 4;
+
+impl AuditLog {
+    /// Opens (creating on first start) `audit.db` in `dir`, unwraps (or creates and wraps) the
+    /// digest signing key with `root`, and starts the writer thread.
+    pub fn open(
+        dir: &Path,
+        root: &RootKey,
+        clock: Arc<dyn Clock>,
+        config: AuditConfig,
+    ) -> Result<Self, AuditError> {
+        let path = dir.join(AUDIT_FILE);
+        let conn = storage::open_connection(&path, config.busy_timeout)?;
+        let pkcs8 = storage::load_or_create_signing_key(&conn, root)?;
+        let stats = Arc::new(AuditStats::default());
+        let writer = storage::Writer::new(
+            conn,
+            &pkcs8,
+            clock,
+            config.digest_every_events,
+            config.max_batch,
+            stats.clone(),
+        )?;
+        drop(pkcs8);
+        let (tx, rx) = mpsc::channel(config.queue_capacity.max(1));
+        std::thread::Builder::new()
+            .name("audit-writer".into())
+            .spawn(move || writer.run(rx))
+            .map_err(|e| AuditError::Storage(format!("cannot start the audit writer: {e}")))?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                tx,
+                path,
+                stats,
+                config,
+                readers: Mutex::new(Vec::new()),
+            }),
+        })
+    }
+
+    /// The settings in force.
+    pub fn config(&self) -> &AuditConfig {
+        &self.inner.config
+    }
+
+    /// The writer's counters.
+    pub fn stats(&self) -> &Arc<AuditStats> {
+        &self.inner.stats
+    }
+
+    /// Path of `audit.db`.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    async fn call<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<Result<T, AuditError>>) -> storage::Command,
+    ) -> Result<T, AuditError> {
+        let (ack, done) = oneshot::channel();
+        self.inner
+            .tx
+            .send(make(ack))
+            .await
+            .map_err(|_| AuditError::Closed)?;
+        done.await.map_err(|_| AuditError::Closed)?
+    }
+
+    /// Appends an already built event; resolves once it is durable (committed and fsynced).
+    pub async fn append_prepared(&self, event: PreparedEvent) -> Result<(), AuditError> {
+        let stats = &self.inner.stats;
+        stats.queue_depth.fetch_add(1, Ordering::Relaxed);
+        let (ack, done) = oneshot::channel();
+        if self
+            .inner
+            .tx
+            .send(storage::Command::Append(event, ack))
+            .await
+            .is_err()
+        {
+            stats.queue_depth.fetch_sub(1, Ordering::Relaxed);
+            return Err(AuditError::Closed);
+        }
+        done.await.map_err(|_| AuditError::Closed)?
+    }
+
+    /// Builds the record for `entry` (serialised once, here, off the writer thread) and
+    /// appends it; resolves once it is durable.
+    pub async fn append(&self, entry: &AuditEntry) -> Result<(), AuditError> {
+        self.append_prepared(PreparedEvent::build(entry)).await
+    }
+
+    /// Appends several events; they are durable when this resolves. They go to the writer
+    /// together, so they usually share one commit.
+    pub async fn append_all(&self, entries: &[AuditEntry]) -> Result<(), AuditError> {
+        let mut pending = Vec::with_capacity(entries.len());
+        for entry in entries {
+            let event = PreparedEvent::build(entry);
+            self.inner.stats.queue_depth.fetch_add(1, Ordering::Relaxed);
+            let (ack, done) = oneshot::channel();
+            if self
+                .inner
+                .tx
+                .send(storage::Command::Append(event, ack))
+                .await
+                .is_err()
+            {
+                self.inner.stats.queue_depth.fetch_sub(1, Ordering::Relaxed);
+                return Err(AuditError::Closed);
+            }
+            pending.push(done);
+        }
+        for done in pending {
+            done.await.map_err(|_| AuditError::Closed)??;
+        }
+        Ok(())
+    }
+
+    /// Signs a digest of the events since the last one; false if there were none.
+    pub async fn digest_now(&self) -> Result<bool, AuditError> {
+        self.call(storage::Command::Digest).await
+    }
+
+    /// Deletes events older than `before` (epoch ms), up to the last digest boundary before
+    /// it; returns how many were deleted.
+    pub async fn prune_before(&self, before: i64) -> Result<u64, AuditError> {
+        self.call(|ack| storage::Command::Prune(before, ack)).await
+    }
+
+    /// True when the writer is running, its last commit succeeded and it can take the write
+    /// lock now.
+    pub async fn writable(&self) -> bool {
+        self.inner.stats.healthy.load(Ordering::Relaxed)
+            && self.call(storage::Command::Ping).await.is_ok()
+    }
+
+    /// Runs a query on a pooled read-only connection.
+    pub async fn query(&self, q: EventQuery) -> Result<Vec<StoredEvent>, AuditError> {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let pooled = inner
+                .readers
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .pop();
+            let conn = match pooled {
+                Some(c) => c,
+                None => storage::open_read_only(&inner.path)?,
+            };
+            let result = query::run(&conn, &q);
+            let mut pool = inner.readers.lock().unwrap_or_else(PoisonError::into_inner);
+            if pool.len() < READ_POOL {
+                pool.push(conn);
+            }
+            result
+        })
+        .await
+        .map_err(|_| AuditError::Closed)?
+    }
+}
+
+/// Checks `audit.db` at `path` (see [`verify::verify`]), with the digest public key derived from
+/// the signing key that `root` unwraps: a key swapped in the database would not unwrap.
+pub fn verify_log(path: &Path, root: &RootKey) -> Result<verify::Summary, verify::Finding> {
+    let unreadable = |e: AuditError| verify::Finding::Unreadable(e.to_string());
+    if !path.exists() {
+        return Err(verify::Finding::Unreadable(format!(
+            "{} does not exist",
+            path.display()
+        )));
+    }
+    let conn = storage::open_read_only(path).map_err(unreadable)?;
+    let pkcs8 = storage::load_signing_key(&conn, root)
+        .map_err(unreadable)?
+        .ok_or_else(|| verify::Finding::Unreadable("the log has no signing key".into()))?;
+    let public = storage::public_key(&pkcs8).map_err(unreadable)?;
+    verify::verify(&conn, &public)
+}
+
+#[cfg(test)]
+mod tests;

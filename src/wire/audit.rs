@@ -1,0 +1,394 @@
+//! The audit step of every API call, after its response is computed and before it is sent:
+//! each protocol branch describes the call as an [`Exchange`], which becomes one or more
+//! CloudTrail events appended durably. If that fails, the caller replaces the response with
+//! InternalServiceError, so nothing (no secret value) leaves unaudited.
+
+use std::net::SocketAddr;
+
+use http::{HeaderMap, header};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::Frontend;
+use crate::api::{ApiError, Operation};
+use crate::audit::record::{SECRET_RESOURCE_TYPE, SOURCE_IAM, SOURCE_SECRETS_MANAGER, SOURCE_STS};
+use crate::audit::redact::{redact_json_body, response_elements_from_body};
+use crate::audit::{AuditEntry, AuditError, Identity, RecordedError, ResourceRef};
+use crate::auth::{Caller, sigv4};
+use crate::clock::EpochMillis;
+
+/// Longest event name taken from a request (an unknown target or action).
+const MAX_EVENT_NAME: usize = 64;
+
+/// What is known about a request before any protocol handles it.
+#[derive(Debug)]
+pub(super) struct CallInfo {
+    /// `x-amzn-RequestId`.
+    pub request_id: String,
+    /// When it arrived.
+    pub time: EpochMillis,
+    /// The client's address.
+    pub source_ip: String,
+    /// `User-Agent`, if any.
+    pub user_agent: Option<String>,
+    /// The access key id, region and service the `Authorization` header claims; read only
+    /// when authentication fails.
+    authorization: Option<http::HeaderValue>,
+}
+
+impl CallInfo {
+    /// Captures what the audit record needs from the request head.
+    pub fn new(
+        headers: &HeaderMap,
+        request_id: &str,
+        remote: SocketAddr,
+        time: EpochMillis,
+    ) -> Self {
+        Self {
+            request_id: request_id.to_string(),
+            time,
+            source_ip: remote.ip().to_string(),
+            user_agent: headers
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
+            authorization: headers.get(header::AUTHORIZATION).cloned(),
+        }
+    }
+
+    /// What an unauthenticated request claimed: access key id, region and signing service.
+    pub fn claimed(&self) -> Option<(String, String, String)> {
+        let text = self.authorization.as_ref()?.to_str().ok()?;
+        let parsed = sigv4::parse_authorization(text).ok()?;
+        Some((
+            parsed.access_key_id,
+            parsed.scope.region,
+            parsed.scope.service,
+        ))
+    }
+}
+
+/// A further event of the same call: BatchGetSecretValue logs one GetSecretValue per secret.
+#[derive(Debug)]
+pub(super) struct Related {
+    event_name: &'static str,
+    request_parameters: Value,
+    resources: Vec<ResourceRef>,
+}
+
+/// One call as the audit log sees it, without HTTP.
+#[derive(Debug)]
+pub(super) struct Exchange {
+    /// `eventSource`.
+    pub event_source: &'static str,
+    /// `eventName`.
+    pub event_name: String,
+    /// `readOnly`.
+    pub read_only: bool,
+    /// The verified caller, if authentication succeeded.
+    pub caller: Option<Caller>,
+    /// The region of the verified credential scope.
+    pub region: Option<String>,
+    /// `requestParameters`, redacted.
+    pub request_parameters: Value,
+    /// `responseElements`, redacted.
+    pub response_elements: Value,
+    /// The failure, if the call failed.
+    pub error: Option<RecordedError>,
+    /// `resources`.
+    pub resources: Vec<ResourceRef>,
+    /// Further events of the same call.
+    pub related: Vec<Related>,
+}
+
+impl Exchange {
+    /// A call with nothing known yet but its source and name.
+    pub fn new(event_source: &'static str, event_name: impl Into<String>, read_only: bool) -> Self {
+        Self {
+            event_source,
+            event_name: event_name.into(),
+            read_only,
+            caller: None,
+            region: None,
+            request_parameters: Value::Null,
+            response_elements: Value::Null,
+            error: None,
+            resources: Vec::new(),
+            related: Vec::new(),
+        }
+    }
+
+    /// Records the failure `code` / `message`.
+    pub fn failed(mut self, code: &str, message: Option<String>) -> Self {
+        self.error = Some(RecordedError::new(code, message));
+        self
+    }
+
+    /// The metrics outcome: `success` or the error code.
+    pub fn outcome(&self) -> &str {
+        self.error.as_ref().map_or("success", |e| e.code.as_str())
+    }
+
+    fn into_entries(self, info: &CallInfo, default_account: &str) -> Vec<AuditEntry> {
+        let claimed = if self.caller.is_none() {
+            info.claimed()
+        } else {
+            None
+        };
+        let region = self
+            .region
+            .or_else(|| claimed.as_ref().map(|c| c.1.clone()))
+            .unwrap_or_else(|| "us-east-1".into());
+        let (identity, account) = match self.caller {
+            Some(c) => {
+                let account = c.account_id.clone();
+                (Identity::Verified(c), account)
+            }
+            None => (
+                Identity::Unverified {
+                    access_key_id: claimed.map(|c| c.0),
+                },
+                default_account.to_string(),
+            ),
+        };
+        let main = AuditEntry {
+            event_source: self.event_source.to_string(),
+            event_name: self.event_name,
+            read_only: self.read_only,
+            time: info.time,
+            region,
+            source_ip: info.source_ip.clone(),
+            user_agent: info.user_agent.clone(),
+            identity,
+            request_parameters: self.request_parameters,
+            response_elements: self.response_elements,
+            error: self.error,
+            request_id: info.request_id.clone(),
+            resources: self.resources,
+            recipient_account_id: account,
+        };
+        let mut entries = Vec::with_capacity(1 + self.related.len());
+        for r in self.related {
+            entries.push(AuditEntry {
+                event_name: r.event_name.to_string(),
+                read_only: true,
+                request_parameters: r.request_parameters,
+                response_elements: Value::Null,
+                error: None,
+                resources: r.resources,
+                ..main.clone()
+            });
+        }
+        entries.insert(0, main);
+        entries
+    }
+}
+
+/// An event name taken from request input: bounded, and only ASCII letters and digits.
+pub(super) fn sanitize_name(name: &str) -> String {
+    let clean: String = name
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(MAX_EVENT_NAME)
+        .collect();
+    if clean.is_empty() {
+        "Unknown".into()
+    } else {
+        clean
+    }
+}
+
+fn secret(arn: String) -> ResourceRef {
+    ResourceRef {
+        arn,
+        resource_type: SECRET_RESOURCE_TYPE.into(),
+    }
+}
+
+/// Reads only `ARN` from a response; every other member, the secret value included, is
+/// skipped by the parser without being copied.
+#[derive(Deserialize)]
+struct ArnOnly {
+    #[serde(rename = "ARN")]
+    arn: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct BatchEntry {
+    #[serde(rename = "ARN")]
+    arn: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct BatchOutput {
+    #[serde(rename = "SecretValues", default)]
+    secret_values: Vec<BatchEntry>,
+}
+
+/// The Secrets Manager call `op` (or an unknown `target`) that ended with `result`.
+pub(super) fn secrets_manager(
+    op: Option<Operation>,
+    target: &str,
+    caller: Option<Caller>,
+    region: Option<String>,
+    request_body: Option<&[u8]>,
+    result: &Result<Vec<u8>, ApiError>,
+) -> Exchange {
+    let name = match op {
+        Some(op) => op.name().to_string(),
+        None => sanitize_name(target.rsplit('.').next().unwrap_or_default()),
+    };
+    let read_only = op.is_some_and(Operation::is_read_only);
+    let mut exchange = Exchange::new(SOURCE_SECRETS_MANAGER, name, read_only);
+    exchange.caller = caller;
+    exchange.region = region;
+    exchange.request_parameters = request_body.map_or(Value::Null, redact_json_body);
+    match result {
+        Ok(body) => {
+            exchange.response_elements = response_elements_from_body(read_only, body);
+            match op {
+                Some(Operation::BatchGetSecretValue) => {
+                    let arns: Vec<String> = serde_json::from_slice::<BatchOutput>(body)
+                        .map(|o| o.secret_values.into_iter().filter_map(|e| e.arn).collect())
+                        .unwrap_or_default();
+                    exchange.related = arns
+                        .iter()
+                        .map(|arn| Related {
+                            event_name: Operation::GetSecretValue.name(),
+                            request_parameters: json!({ "secretId": arn }),
+                            resources: vec![secret(arn.clone())],
+                        })
+                        .collect();
+                    exchange.resources = arns.into_iter().map(secret).collect();
+                }
+                Some(Operation::ListSecrets | Operation::GetRandomPassword) | None => {}
+                Some(_) => {
+                    if let Ok(ArnOnly { arn: Some(arn) }) = serde_json::from_slice(body) {
+                        exchange.resources.push(secret(arn));
+                    }
+                }
+            }
+        }
+        Err(e) => {
+            exchange.error = Some(RecordedError::new(e.code(), e.message()));
+            if let Some(id) = exchange.request_parameters["secretId"].as_str()
+                && id.starts_with("arn:")
+            {
+                exchange.resources.push(secret(id.to_string()));
+            }
+        }
+    }
+    exchange
+}
+
+/// The event source of a Query-protocol call, from the signing service.
+pub(super) fn query_source(service: &str) -> &'static str {
+    if service == "sts" {
+        SOURCE_STS
+    } else {
+        SOURCE_IAM
+    }
+}
+
+/// Whether an IAM or STS action only reads.
+pub(super) fn query_read_only(action: &str) -> bool {
+    action.starts_with("Get") || action.starts_with("List")
+}
+
+impl Frontend {
+    /// Appends the call's events; resolves once they are durable. An error means the response
+    /// must not be sent.
+    pub(super) async fn record(
+        &self,
+        info: &CallInfo,
+        exchange: Exchange,
+    ) -> Result<(), AuditError> {
+        let entries = exchange.into_entries(info, &self.account_id);
+        match entries.as_slice() {
+            [one] => self.audit.append(one).await,
+            many => self.audit.append_all(many).await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info() -> CallInfo {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::AUTHORIZATION,
+            "AWS4-HMAC-SHA256 Credential=AKIAFORGED/20240101/eu-west-1/secretsmanager/aws4_request, SignedHeaders=host, Signature=00"
+                .parse()
+                .unwrap(),
+        );
+        headers.insert(header::USER_AGENT, "agent/1".parse().unwrap());
+        CallInfo::new(&headers, "req", "10.0.0.1:5".parse().unwrap(), 1_000)
+    }
+
+    #[test]
+    fn failed_authentication_records_the_claimed_key() {
+        let x = secrets_manager(
+            Some(Operation::GetSecretValue),
+            "secretsmanager.GetSecretValue",
+            None,
+            None,
+            None,
+            &Err(ApiError::Auth(crate::auth::AuthError::UnrecognizedClient)),
+        );
+        let entries = x.into_entries(&info(), "123456789012");
+        assert_eq!(entries.len(), 1);
+        let e = &entries[0];
+        assert!(matches!(
+            &e.identity,
+            Identity::Unverified { access_key_id: Some(k) } if k == "AKIAFORGED"
+        ));
+        assert_eq!(e.region, "eu-west-1");
+        assert_eq!(e.recipient_account_id, "123456789012");
+        assert_eq!(e.user_agent.as_deref(), Some("agent/1"));
+        assert_eq!(e.source_ip, "10.0.0.1");
+        assert_eq!(
+            e.error.as_ref().map(|e| e.code.as_str()),
+            Some("UnrecognizedClientException")
+        );
+    }
+
+    #[test]
+    fn batch_get_adds_one_get_secret_value_per_secret() {
+        let body = br#"{"SecretValues":[
+            {"ARN":"arn:aws:secretsmanager:us-east-1:1:secret:a-AbCdEf","SecretString":"s1"},
+            {"ARN":"arn:aws:secretsmanager:us-east-1:1:secret:b-AbCdEf","SecretString":"s2"}],
+            "Errors":[]}"#;
+        let x = secrets_manager(
+            Some(Operation::BatchGetSecretValue),
+            "",
+            Some(Caller::root("1", "AKIA")),
+            Some("us-east-1".into()),
+            Some(br#"{"SecretIdList":["a","b"]}"#),
+            &Ok(body.to_vec()),
+        );
+        let entries = x.into_entries(&info(), "1");
+        let names: Vec<&str> = entries.iter().map(|e| e.event_name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["BatchGetSecretValue", "GetSecretValue", "GetSecretValue"]
+        );
+        assert_eq!(entries[0].resources.len(), 2);
+        assert_eq!(entries[0].response_elements, Value::Null);
+        assert_eq!(
+            entries[1].request_parameters,
+            json!({"secretId":"arn:aws:secretsmanager:us-east-1:1:secret:a-AbCdEf"})
+        );
+        assert!(entries.iter().all(|e| e.request_id == "req"));
+        let text = format!("{entries:?}");
+        assert!(!text.contains("s1") && !text.contains("s2"));
+    }
+
+    #[test]
+    fn names_from_requests_are_sanitised() {
+        assert_eq!(sanitize_name("Rotate<Secret>\n"), "RotateSecret");
+        assert_eq!(sanitize_name("..."), "Unknown");
+        assert_eq!(sanitize_name(&"A".repeat(500)).len(), MAX_EVENT_NAME);
+    }
+}
