@@ -30,6 +30,17 @@ for w in workloads:
     row.append(", ".join(f"{k}: {v}" for k, v in s["errors"].items()) or "none")
     print("| " + " | ".join(row) + " |")
 
+if any(load(f"compare-{w}") for w in workloads):
+    print()
+    print("| Workload | Strongbox req/s | p99 ms | compare binary req/s | p99 ms | ratio |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for w in workloads:
+        s, c = load(f"strongbox-{w}"), load(f"compare-{w}")
+        if s and c:
+            print(f"| {w} | {s['throughput_rps']:,.0f} | {s['latency_ms']['p99']:.2f} "
+                  f"| {c['throughput_rps']:,.0f} | {c['latency_ms']['p99']:.2f} "
+                  f"| {s['throughput_rps'] / max(c['throughput_rps'], 1e-9):.2f}x |")
+
 c64 = load("strongbox-put-c64")
 if c64:
     print()

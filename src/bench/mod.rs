@@ -270,6 +270,9 @@ async fn run(args: RunArgs) -> Result<(), String> {
     Ok(())
 }
 
+/// Tries per secret while seeding through the API.
+const SEED_ATTEMPTS: u64 = 5;
+
 /// Creates secrets `0..n` through the API; ones that already exist are left as they are.
 async fn seed_api(
     endpoint: &Endpoint,
@@ -291,16 +294,25 @@ async fn seed_api(
                 if i >= n {
                     return Ok(());
                 }
+                // Emulators fail now and then under load (moto answers 500s); retry a few
+                // times, with the same token, before giving up.
                 let body = workload::create_body(&prefix, i, &mut rng);
-                let reply = conn.call("CreateSecret", body).await?;
-                if reply.status != 200 {
-                    let code = reply.error_code();
-                    if code != "ResourceExistsException" {
-                        return Err(format!(
-                            "seeding {}: {code}",
-                            workload::secret_name(&prefix, i)
-                        ));
+                let mut attempt = 0;
+                loop {
+                    attempt += 1;
+                    let code = match conn.call("CreateSecret", body.clone()).await {
+                        Ok(reply) if reply.status == 200 => break,
+                        Ok(reply) => reply.error_code(),
+                        Err(code) => code,
+                    };
+                    if code == "ResourceExistsException" {
+                        break;
                     }
+                    if attempt == SEED_ATTEMPTS {
+                        let name = workload::secret_name(&prefix, i);
+                        return Err(format!("seeding {name}: {code} ({attempt} attempts)"));
+                    }
+                    tokio::time::sleep(Duration::from_millis(100 * attempt)).await;
                 }
                 if (i + 1) % 10_000 == 0 {
                     eprintln!(
