@@ -23,10 +23,14 @@ pub struct Cli {
     command: Command,
 }
 
+// Parsed once per process, so the size difference between variants does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the server.
     Serve(ServeArgs),
+    /// Load-test a Secrets Manager endpoint (see docs/BENCHMARKS.md).
+    Bench(crate::bench::BenchArgs),
     /// Verify, search and export the audit log.
     Audit {
         #[command(subcommand)]
@@ -108,6 +112,7 @@ pub fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => serve(args),
+        Command::Bench(args) => crate::bench::main(args),
         Command::Audit { command } => audit::run(command),
         Command::Account(cmd) => admin::account(cmd),
         Command::User(cmd) => admin::user(cmd),
@@ -120,8 +125,11 @@ pub fn main() -> std::process::ExitCode {
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("STRONGBOX_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Colour codes only for a terminal: in a log file they are noise, and cost time per line.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(ansi)
         .with_writer(std::io::stderr);
     match format {
         LogFormat::Human => builder.init(),

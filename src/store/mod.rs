@@ -7,6 +7,7 @@
 //! `tests/store_conformance.rs`.
 
 pub mod labels;
+mod read_cache;
 mod sqlite;
 
 use std::collections::BTreeMap;
