@@ -314,6 +314,42 @@ async fn acknowledged_writes_survive_sigkill() {
     let (mut child, endpoint) = start(dir.path()).await;
     let all: Vec<String> = model.lock().unwrap().keys().cloned().collect();
     verify(&endpoint, &model, &all).await;
+    // Every secret, including any whose CreateSecret was in flight at a kill (not in the
+    // model), has exactly one AWSCURRENT.
+    let mut conn = Connection::new(endpoint.clone(), credentials());
+    let mut next: Option<String> = None;
+    let mut listed = 0;
+    loop {
+        let mut body = json!({"MaxResults": 100});
+        if let Some(token) = &next {
+            body["NextToken"] = json!(token);
+        }
+        let (status, page) = call(&mut conn, "ListSecrets", body).await;
+        assert_eq!(status, 200, "{page}");
+        for secret in page["SecretList"].as_array().expect("SecretList") {
+            listed += 1;
+            let stages = secret["SecretVersionsToStages"]
+                .as_object()
+                .expect("SecretVersionsToStages");
+            let current = stages
+                .values()
+                .filter(|s| {
+                    s.as_array()
+                        .is_some_and(|s| s.iter().any(|x| x == "AWSCURRENT"))
+                })
+                .count();
+            assert_eq!(current, 1, "{}: {stages:?}", secret["Name"]);
+        }
+        next = page["NextToken"].as_str().map(String::from);
+        if next.is_none() {
+            break;
+        }
+    }
+    assert!(
+        listed >= all.len(),
+        "ListSecrets saw {listed} of {} secrets",
+        all.len()
+    );
     let writes: usize = model.lock().unwrap().values().map(|k| k.acked.len()).sum();
     eprintln!(
         "crash_recovery: {} secrets, {writes} acknowledged writes verified after {iterations} kills",

@@ -1,5 +1,6 @@
-//! `strongbox bench`: a SigV4-signing load generator for any Secrets Manager endpoint
-//! (Strongbox, moto, LocalStack, AWS), the reference "limit" server it is compared with, and
+//! `strongbox bench`: a SigV4-signing load generator for any plain-HTTP Secrets Manager
+//! endpoint (Strongbox, moto, LocalStack; no TLS client, to keep the dependency set small), the
+//! reference "limit" server it is compared with, and
 //! helpers the benchmark script needs (fast seeding of a data directory, start-to-ready time).
 //!
 //! The generator keeps one HTTP/1.1 keep-alive connection per worker with one request in flight,

@@ -124,9 +124,8 @@ pub struct SqliteStore {
     staged: Arc<ReadCache<(i64, String), VersionRecord>>,
 }
 
-/// Most write jobs committed in one transaction. Large enough to absorb any realistic number
-/// of concurrent writers; small enough that one batch's work stays well under a millisecond
-/// per job times this.
+/// Most write jobs committed in one transaction: far above any realistic number of concurrent
+/// writers, and a bound on how long the first job of a batch can wait for the last.
 const MAX_BATCH: usize = 1024;
 
 /// One write waiting for the writer thread: it runs inside the batch's transaction, then learns
