@@ -118,19 +118,6 @@ fn add_secret_keys(keys: &mut ConditionContext, record: &SecretRecord) {
     }
 }
 
-/// Condition keys for tags a request sets: `aws:RequestTag/K` and `aws:TagKeys`.
-pub(super) fn add_request_tags<'a>(
-    keys: &mut ConditionContext,
-    tags: impl IntoIterator<Item = (&'a str, &'a str)>,
-) {
-    let mut names = Vec::new();
-    for (k, v) in tags {
-        keys.set(&format!("aws:RequestTag/{k}"), v);
-        names.push(k.to_string());
-    }
-    keys.set_multi("aws:TagKeys", names);
-}
-
 /// Parsed resource policies by text: a secret's policy is parsed once, not per request.
 #[derive(Debug, Default)]
 pub(super) struct PolicyCache {

@@ -271,7 +271,7 @@ impl Service {
             request_keys.set("secretsmanager:KmsKeyId", k.as_str());
         }
         if let Some(t) = &input.tags {
-            super::access::add_request_tags(
+            crate::iam::authz::add_request_tags(
                 &mut request_keys,
                 t.iter().map(|t| {
                     (

@@ -2,10 +2,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::access::{Target, add_request_tags};
+use super::access::Target;
 use super::resolve::require_not_deleted;
 use super::{ApiError, Operation, RequestContext, Service, Validator};
-use crate::model::Tag;
+use crate::iam::authz::add_request_tags;
+use crate::model::{Tag, merge_tags};
 use crate::policy::ConditionContext;
 use crate::store::SecretRecord;
 
@@ -44,14 +45,13 @@ pub(super) fn check_reserved_keys(tags: &[Tag]) -> Result<(), ApiError> {
 /// Converts validated wire tags; later duplicates of a key overwrite earlier ones.
 pub(super) fn to_tags(tags: &[TagInput]) -> Vec<Tag> {
     let mut out: Vec<Tag> = Vec::with_capacity(tags.len());
-    for t in tags {
-        let key = t.key.clone().unwrap_or_default();
-        let value = t.value.clone().unwrap_or_default();
-        match out.iter_mut().find(|e| e.key == key) {
-            Some(existing) => existing.value = value,
-            None => out.push(Tag { key, value }),
-        }
-    }
+    merge_tags(
+        &mut out,
+        tags.iter().map(|t| Tag {
+            key: t.key.clone().unwrap_or_default(),
+            value: t.value.clone().unwrap_or_default(),
+        }),
+    );
     out
 }
 
@@ -123,12 +123,7 @@ impl Service {
         check_reserved_keys(&tags)?;
         let mut after = record.clone();
         let mut merged = after.tags.take().unwrap_or_default();
-        for t in &tags {
-            match merged.iter_mut().find(|e| e.key == t.key) {
-                Some(e) => e.value = t.value.clone(),
-                None => merged.push(t.clone()),
-            }
-        }
+        merge_tags(&mut merged, tags.iter().cloned());
         after.tags = Some(merged);
         self.check_lockout(ctx, Operation::TagResource, secret_id, &after, &keys)?;
         self.store.tag_secret(record.pk, &tags, ctx.now).await?;

@@ -85,18 +85,7 @@ impl From<AuditError> for CloudTrailError {
 /// `caller.account_id`).
 pub fn authorize_lookup_events(ctx: &RequestContext) -> Result<(), CloudTrailError> {
     const ACTION: &str = "cloudtrail:LookupEvents";
-    crate::iam::authz::check(
-        ctx,
-        crate::iam::authz::Check {
-            action: ACTION,
-            resource: "*",
-            resource_account: &ctx.caller.account_id,
-            resource_policy: None,
-            resource_kind: crate::policy::ResourcePolicyKind::Resource,
-        },
-        |_| {},
-    )
-    .map_err(|denial| {
+    crate::iam::authz::check_identity(ctx, ACTION, "*").map_err(|denial| {
         CloudTrailError::new(
             "AccessDeniedException",
             denial.message(&ctx.caller.arn, ACTION, None),

@@ -122,6 +122,19 @@ impl fmt::Debug for SecretAccessKey {
     }
 }
 
+/// A new access key pair shaped like AWS's: `prefix` (`AKIA` long-term, `ASIA` temporary) plus
+/// 16 characters, and a 40-character secret, from the OS CSPRNG.
+pub fn generate_key_pair(
+    prefix: &str,
+) -> Result<(String, SecretAccessKey), crate::crypto::CryptoError> {
+    let id = crate::crypto::random_string(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)?;
+    let secret = crate::crypto::random_string(
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+        40,
+    )?;
+    Ok((format!("{prefix}{id}"), SecretAccessKey::new(secret)))
+}
+
 /// A credential as the server keeps it.
 #[derive(Debug, Clone)]
 pub struct StoredCredential {

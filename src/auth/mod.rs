@@ -13,7 +13,7 @@ mod credentials;
 pub use authenticator::{Authenticated, Authenticator, SignedRequest};
 pub use credentials::{
     Caller, CredentialStore, Grants, MemoryCredentialStore, PrincipalKind, SecretAccessKey,
-    StoredCredential,
+    StoredCredential, generate_key_pair,
 };
 
 /// Why a request failed authentication. Each variant maps to one AWS error in `wire`.

@@ -45,6 +45,36 @@ pub fn global_keys(ctx: &RequestContext) -> ConditionContext {
     keys
 }
 
+/// Condition keys for tags a request sets: `aws:RequestTag/K` and `aws:TagKeys` (CreateSecret,
+/// TagResource, AssumeRole session tags).
+pub fn add_request_tags<'a>(
+    keys: &mut ConditionContext,
+    tags: impl IntoIterator<Item = (&'a str, &'a str)>,
+) {
+    let mut names = Vec::new();
+    for (k, v) in tags {
+        keys.set(&format!("aws:RequestTag/{k}"), v);
+        names.push(k.to_string());
+    }
+    keys.set_multi("aws:TagKeys", names);
+}
+
+/// Decides an action on a resource of the caller's own account that has no resource policy
+/// (IAM's entities, CloudTrail's LookupEvents): identity policies alone decide.
+pub fn check_identity(ctx: &RequestContext, action: &str, resource: &str) -> Result<(), Denial> {
+    check(
+        ctx,
+        Check {
+            action,
+            resource,
+            resource_account: &ctx.caller.account_id,
+            resource_policy: None,
+            resource_kind: ResourcePolicyKind::Resource,
+        },
+        |_| {},
+    )
+}
+
 /// Decides `check` for `ctx`'s caller. `add_keys` adds the action's own condition keys; it
 /// only runs when a policy could look at them.
 pub fn check(

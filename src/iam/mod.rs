@@ -25,7 +25,7 @@ use crate::api::RequestContext;
 use crate::auth::{CredentialStore, MemoryCredentialStore, SecretAccessKey, StoredCredential};
 use crate::clock::{Clock, EpochMillis};
 use crate::crypto::Keyring;
-use crate::policy::{PolicyDocument, PolicyKind, ResourcePolicyKind};
+use crate::policy::{PolicyDocument, PolicyKind};
 use crate::store::{AccessKeyRecord, IamChange, IamObject, Store, StoreError};
 
 pub use index::access_key_label;
@@ -314,18 +314,7 @@ impl IamService {
         action: &str,
         resource: &str,
     ) -> Result<(), QueryError> {
-        authz::check(
-            ctx,
-            authz::Check {
-                action,
-                resource,
-                resource_account: &ctx.caller.account_id,
-                resource_policy: None,
-                resource_kind: ResourcePolicyKind::Resource,
-            },
-            |_| {},
-        )
-        .map_err(|denial| {
+        authz::check_identity(ctx, action, resource).map_err(|denial| {
             QueryError::access_denied(denial.message(&ctx.caller.arn, action, Some(resource)))
         })
     }
@@ -415,16 +404,9 @@ fn invalid_action(action: &str, service: QueryService) -> QueryError {
     )
 }
 
-/// A new key pair: `prefix` + 16 characters, and a 40-character secret.
+/// A new key pair (`AKIA...` or `ASIA...`), or ServiceFailure if the CSPRNG fails.
 fn generate_key_pair(prefix: &str) -> Result<(String, SecretAccessKey), QueryError> {
-    let id = crate::crypto::random_string(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)
-        .map_err(|_| QueryError::internal())?;
-    let secret = crate::crypto::random_string(
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
-        40,
-    )
-    .map_err(|_| QueryError::internal())?;
-    Ok((format!("{prefix}{id}"), SecretAccessKey::new(secret)))
+    crate::auth::generate_key_pair(prefix).map_err(|_| QueryError::internal())
 }
 
 /// Parses a policy document given to IAM, with IAM's MalformedPolicyDocument errors and the

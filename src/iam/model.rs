@@ -256,19 +256,9 @@ pub fn parse_iam_arn<'a>(arn: &'a str, kind: &str) -> Option<(&'a str, &'a str, 
     Some((account, path, name))
 }
 
-/// Upper-cases the first letter of each word joined by nothing, for Query element names.
+/// `Active` or `Inactive`, IAM's access key status.
 pub fn status_text(active: bool) -> &'static str {
     if active { "Active" } else { "Inactive" }
-}
-
-/// Merges tags by key (later wins), as TagUser and TagRole do.
-pub fn merge_tags(current: &mut Vec<Tag>, new: Vec<Tag>) {
-    for tag in new {
-        match current.iter_mut().find(|t| t.key == tag.key) {
-            Some(existing) => existing.value = tag.value,
-            None => current.push(tag),
-        }
-    }
 }
 
 #[cfg(test)]

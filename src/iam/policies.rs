@@ -151,6 +151,13 @@ fn policy_not_found(arn: &str) -> QueryError {
     QueryError::no_such_entity(format!("Policy {arn} was not found."))
 }
 
+/// AWS's text for a missing version of a policy.
+fn no_such_version(arn: &str, version_id: &str) -> QueryError {
+    QueryError::no_such_entity(format!(
+        "Policy {arn} version {version_id} does not exist or is not attachable."
+    ))
+}
+
 /// Checks a policy ARN's shape with IAM's error.
 fn check_policy_arn(arn: &str) -> Result<(), QueryError> {
     if parse_iam_arn(arn, "policy").is_none() {
@@ -469,6 +476,34 @@ impl IamService {
         }
     }
 
+    /// [`authorized_policy`](Self::authorized_policy) for a change to the policy's versions:
+    /// AWS managed policies cannot be changed.
+    async fn customer_policy_to_change(
+        &self,
+        ctx: &RequestContext,
+        action: &str,
+        p: &Params,
+    ) -> Result<(String, ManagedPolicyDoc), QueryError> {
+        match self.authorized_policy(ctx, action, p).await? {
+            (arn, Ok(policy)) => Ok((arn, policy)),
+            (_, Err(_)) => Err(QueryError::new(
+                400,
+                "UnmodifiableEntity",
+                "Cannot modify an AWS managed policy.",
+            )),
+        }
+    }
+
+    /// Stores a managed policy document whole.
+    async fn save_policy(
+        &self,
+        account: &str,
+        policy: &ManagedPolicyDoc,
+    ) -> Result<(), QueryError> {
+        let obj = object(account, kind::POLICY, &name_key(&policy.name), policy)?;
+        self.save(vec![IamChange::Upsert(obj)]).await
+    }
+
     pub(super) async fn get_policy(
         &self,
         ctx: &RequestContext,
@@ -610,16 +645,9 @@ impl IamService {
     ) -> Result<Option<String>, QueryError> {
         let document = p.required("PolicyDocument")?;
         let set_default = p.bool("SetAsDefault")?.unwrap_or(false);
-        let (_, policy) = self
-            .authorized_policy(ctx, "iam:CreatePolicyVersion", p)
+        let (_, mut policy) = self
+            .customer_policy_to_change(ctx, "iam:CreatePolicyVersion", p)
             .await?;
-        let Ok(mut policy) = policy else {
-            return Err(QueryError::new(
-                400,
-                "UnmodifiableEntity",
-                "Cannot modify an AWS managed policy.",
-            ));
-        };
         parse_policy(
             document,
             PolicyKind::Identity,
@@ -643,13 +671,7 @@ impl IamService {
             policy.default_version = version_id.clone();
             policy.updated_ms = ctx.now;
         }
-        let obj = object(
-            &ctx.caller.account_id,
-            kind::POLICY,
-            &name_key(&policy.name),
-            &policy,
-        )?;
-        self.save(vec![IamChange::Upsert(obj)]).await?;
+        self.save_policy(&ctx.caller.account_id, &policy).await?;
         let mut x = Xml::new();
         x.open("PolicyVersion")
             .text("VersionId", &version_id)
@@ -668,11 +690,7 @@ impl IamService {
         let (arn, policy) = self
             .authorized_policy(ctx, "iam:GetPolicyVersion", p)
             .await?;
-        let not_found = || {
-            QueryError::no_such_entity(format!(
-                "Policy {arn} version {version_id} does not exist or is not attachable."
-            ))
-        };
+        let not_found = || no_such_version(&arn, version_id);
         let (document, is_default, created) = match &policy {
             Ok(policy) => {
                 let v = policy
@@ -739,16 +757,9 @@ impl IamService {
         p: &Params,
     ) -> Result<Option<String>, QueryError> {
         let version_id = p.required("VersionId")?;
-        let (arn, policy) = self
-            .authorized_policy(ctx, "iam:DeletePolicyVersion", p)
+        let (arn, mut policy) = self
+            .customer_policy_to_change(ctx, "iam:DeletePolicyVersion", p)
             .await?;
-        let Ok(mut policy) = policy else {
-            return Err(QueryError::new(
-                400,
-                "UnmodifiableEntity",
-                "Cannot modify an AWS managed policy.",
-            ));
-        };
         if policy.default_version == version_id {
             return Err(QueryError::delete_conflict(
                 "Cannot delete the default version of a policy.",
@@ -757,17 +768,9 @@ impl IamService {
         let before = policy.versions.len();
         policy.versions.retain(|v| v.version_id != version_id);
         if policy.versions.len() == before {
-            return Err(QueryError::no_such_entity(format!(
-                "Policy {arn} version {version_id} does not exist or is not attachable."
-            )));
+            return Err(no_such_version(&arn, version_id));
         }
-        let obj = object(
-            &ctx.caller.account_id,
-            kind::POLICY,
-            &name_key(&policy.name),
-            &policy,
-        )?;
-        self.save(vec![IamChange::Upsert(obj)]).await?;
+        self.save_policy(&ctx.caller.account_id, &policy).await?;
         Ok(None)
     }
 
@@ -777,30 +780,15 @@ impl IamService {
         p: &Params,
     ) -> Result<Option<String>, QueryError> {
         let version_id = p.required("VersionId")?;
-        let (arn, policy) = self
-            .authorized_policy(ctx, "iam:SetDefaultPolicyVersion", p)
+        let (arn, mut policy) = self
+            .customer_policy_to_change(ctx, "iam:SetDefaultPolicyVersion", p)
             .await?;
-        let Ok(mut policy) = policy else {
-            return Err(QueryError::new(
-                400,
-                "UnmodifiableEntity",
-                "Cannot modify an AWS managed policy.",
-            ));
-        };
         if !policy.versions.iter().any(|v| v.version_id == version_id) {
-            return Err(QueryError::no_such_entity(format!(
-                "Policy {arn} version {version_id} does not exist or is not attachable."
-            )));
+            return Err(no_such_version(&arn, version_id));
         }
         policy.default_version = version_id.to_string();
         policy.updated_ms = ctx.now;
-        let obj = object(
-            &ctx.caller.account_id,
-            kind::POLICY,
-            &name_key(&policy.name),
-            &policy,
-        )?;
-        self.save(vec![IamChange::Upsert(obj)]).await?;
+        self.save_policy(&ctx.caller.account_id, &policy).await?;
         Ok(None)
     }
 }

@@ -239,7 +239,7 @@ impl IamService {
         let name = p.required("RoleName")?;
         let tags = p.tags("Tags")?;
         let mut role = self.authorized_role(ctx, "iam:TagRole", name).await?;
-        model::merge_tags(&mut role.tags, tags);
+        crate::model::merge_tags(&mut role.tags, tags);
         check_tag_count(role.tags.len())?;
         self.save_role(&ctx.caller.account_id, &role).await?;
         Ok(None)

@@ -1,7 +1,5 @@
 //! STS: GetCallerIdentity and AssumeRole.
 
-use std::sync::Arc;
-
 use super::index::{self, ManagedPolicies, access_key_label, session_token_label};
 use super::model::{RoleDoc, SessionDoc, kind, name_key, parse_iam_arn};
 use super::query::{QueryError, Xml, timestamp};
@@ -51,12 +49,13 @@ fn check_session_name(name: &str) -> Result<(), QueryError> {
     Ok(())
 }
 
-/// A session token: opaque, long, and random, like AWS's.
-fn new_session_token() -> Result<String, QueryError> {
+/// A session token: opaque, long, and random, like AWS's; wiped from memory on drop.
+fn new_session_token() -> Result<zeroize::Zeroizing<String>, QueryError> {
     crate::crypto::random_string(
         b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
         356,
     )
+    .map(zeroize::Zeroizing::new)
     .map_err(|_| QueryError::internal())
 }
 
@@ -150,10 +149,10 @@ impl IamService {
             request_keys.set("sts:SourceIdentity", source);
         }
         if !tags.is_empty() {
-            for t in &tags {
-                request_keys.set(&format!("aws:RequestTag/{}", t.key), t.value.as_str());
-            }
-            request_keys.set_multi("aws:TagKeys", tags.iter().map(|t| t.key.clone()).collect());
+            super::authz::add_request_tags(
+                &mut request_keys,
+                tags.iter().map(|t| (t.key.as_str(), t.value.as_str())),
+            );
         }
         let Some(trust) = trust else {
             return Err(QueryError::access_denied(format!(
@@ -184,8 +183,7 @@ impl IamService {
                 ))
             })?;
         }
-        if let Some(source) = p.get("SourceIdentity") {
-            let _ = source;
+        if p.get("SourceIdentity").is_some() {
             check_action("sts:SetSourceIdentity").map_err(|d| {
                 QueryError::access_denied(d.message(
                     &ctx.caller.arn,
@@ -265,8 +263,9 @@ impl IamService {
         // make session creation cost grow with the number of identities.
         let credential = index::session_credential(root, role_account, &role, &session, &managed)
             .ok_or_else(QueryError::internal)?;
-        let caller = Arc::new(credential);
-        self.credentials.insert(&access_key_id, (*caller).clone());
+        let assumed_id = credential.caller.principal_id.clone();
+        let assumed_arn = credential.caller.arn.clone();
+        self.credentials.insert(&access_key_id, credential);
 
         let mut x = Xml::new();
         x.open("Credentials")
@@ -276,8 +275,8 @@ impl IamService {
             .text("Expiration", &timestamp(expires_ms))
             .close("Credentials")
             .open("AssumedRoleUser")
-            .text("AssumedRoleId", &caller.caller.principal_id)
-            .text("Arn", &caller.caller.arn)
+            .text("AssumedRoleId", &assumed_id)
+            .text("Arn", &assumed_arn)
             .close("AssumedRoleUser");
         if let Some(source) = &session.source_identity {
             x.text("SourceIdentity", source);

@@ -211,7 +211,7 @@ impl IamService {
         let name = p.required("UserName")?;
         let tags = p.tags("Tags")?;
         let mut user = self.authorized_user(ctx, "iam:TagUser", name).await?;
-        model::merge_tags(&mut user.tags, tags);
+        crate::model::merge_tags(&mut user.tags, tags);
         check_tag_count(user.tags.len())?;
         self.save_user(&ctx.caller.account_id, &user).await?;
         Ok(None)

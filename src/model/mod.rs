@@ -22,3 +22,14 @@ pub struct Tag {
     /// Tag value, 0..256 characters.
     pub value: String,
 }
+
+/// Adds `new` tags to `current` by key: an existing key takes the new value, later duplicates
+/// win. The one merge rule for secret tags (TagResource) and IAM tags (TagUser, TagRole).
+pub fn merge_tags(current: &mut Vec<Tag>, new: impl IntoIterator<Item = Tag>) {
+    for tag in new {
+        match current.iter_mut().find(|t| t.key == tag.key) {
+            Some(existing) => existing.value = tag.value,
+            None => current.push(tag),
+        }
+    }
+}

@@ -5,7 +5,6 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::auth::SecretAccessKey;
 use crate::clock::Clock;
 use crate::crypto::{RootKey, random_string};
 use crate::store::{AccessKeyRecord, SqliteStore, Store};
@@ -40,19 +39,6 @@ impl std::fmt::Debug for DataDir {
 
 fn random_from(alphabet: &[u8], n: usize) -> std::io::Result<String> {
     random_string(alphabet, n).map_err(std::io::Error::other)
-}
-
-/// A new long-term access key pair shaped like AWS's: `AKIA` + 16, and 40 characters.
-pub fn generate_access_key() -> std::io::Result<(String, SecretAccessKey)> {
-    let id = format!(
-        "AKIA{}",
-        random_from(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)?
-    );
-    let secret = random_from(
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
-        40,
-    )?;
-    Ok((id, SecretAccessKey::new(secret)))
 }
 
 use crate::iam::access_key_label;
@@ -139,7 +125,7 @@ impl DataDir {
         if self.store.meta_get("admin_key").await?.is_some() {
             return Ok(());
         }
-        let (id, secret) = generate_access_key()?;
+        let (id, secret) = crate::auth::generate_key_pair("AKIA").map_err(std::io::Error::other)?;
         let sealed = root
             .wrap(&access_key_label(&id), secret.expose().as_bytes())
             .map_err(|e| e.to_string())?;

@@ -1301,12 +1301,7 @@ impl Store for SqliteStore {
         self.write(move |tx| {
             let mut record = load_secret(tx, secret_pk)?.ok_or(StoreError::NotFound)?;
             let mut current = record.tags.take().unwrap_or_default();
-            for tag in tags {
-                match current.iter_mut().find(|t| t.key == tag.key) {
-                    Some(existing) => existing.value = tag.value,
-                    None => current.push(tag),
-                }
-            }
+            crate::model::merge_tags(&mut current, tags);
             if current.len() > MAX_TAGS_PER_SECRET {
                 return Err(StoreError::TooManyTags);
             }

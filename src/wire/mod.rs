@@ -248,13 +248,7 @@ impl Frontend {
             Err(e) => return (Err(e), None, None, None),
         };
         let now = self.service.clock().now_millis();
-        let signed = SignedRequest {
-            method: parts.method.as_str(),
-            path: parts.uri.path(),
-            query: parts.uri.query().unwrap_or(""),
-            headers: &parts.headers,
-            body: &body,
-        };
+        let signed = signed_request(&parts, &body);
         let authenticated =
             match self
                 .authenticator
@@ -294,13 +288,7 @@ impl Frontend {
                 return (error_response(&e), exchange);
             }
         };
-        let signed = SignedRequest {
-            method: parts.method.as_str(),
-            path: parts.uri.path(),
-            query: parts.uri.query().unwrap_or(""),
-            headers: &parts.headers,
-            body: &body,
-        };
+        let signed = signed_request(&parts, &body);
         let now = self.service.clock().now_millis();
         let authenticated =
             match self
@@ -342,6 +330,17 @@ type JsonOutcome = (
     Option<String>,
     Option<Zeroizing<Vec<u8>>>,
 );
+
+/// The parts of a request SigV4 covers, as the authenticator reads them.
+fn signed_request<'a>(parts: &'a http::request::Parts, body: &'a [u8]) -> SignedRequest<'a> {
+    SignedRequest {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: parts.uri.query().unwrap_or(""),
+        headers: &parts.headers,
+        body,
+    }
+}
 
 /// True for a form-encoded body (the Query protocol).
 fn is_form(headers: &http::HeaderMap) -> bool {

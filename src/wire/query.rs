@@ -9,10 +9,10 @@ use http_body_util::Full;
 use hyper::body::Incoming;
 
 use super::audit::{self, Exchange};
-use super::{Frontend, request_context};
+use super::{Frontend, request_context, signed_request};
 use crate::api::ApiError;
 use crate::audit::request_parameters_from_form;
-use crate::auth::{AuthError, SignedRequest};
+use crate::auth::AuthError;
 use crate::iam::query::{error_document, success_document};
 use crate::iam::{Params, QueryError, QueryService};
 
@@ -103,13 +103,7 @@ pub(super) async fn handle(
         }
     };
     let now = frontend.service.clock().now_millis();
-    let signed = SignedRequest {
-        method: parts.method.as_str(),
-        path: parts.uri.path(),
-        query: parts.uri.query().unwrap_or(""),
-        headers: &parts.headers,
-        body: &body,
-    };
+    let signed = signed_request(&parts, &body);
     // Parameters come from the form body, or for GET from the query string.
     let source: &[u8] = if body.is_empty() {
         parts.uri.query().unwrap_or("").as_bytes()
