@@ -4,16 +4,21 @@
 //! - [`record`]: the neutral [`AuditEntry`] the front end fills in, and the CloudTrail record.
 //! - [`redact`]: `requestParameters` / `responseElements` without secret values.
 //! - [`chain`]: the SHA-256 hash chain and Ed25519-signed digests (pure functions).
-//! - [`storage`]: `audit.db` and the writer thread (group commit: one fsync for many events).
+//! - [`segment`]: the durable log, append-only JSON-lines files in `DATA_DIR/audit/`.
+//! - [`storage`]: the writer thread (group commit: one write and one `fdatasync` for many
+//!   events, digests, rotation, retention) and the indexer thread.
+//! - [`index`]: `audit.db`, the lookup index built behind the log, and the wrapped signing key.
 //! - [`verify`]: checks the chain and digests and names the first tampered event.
 //! - [`query`]: filters for `strongbox audit lookup`, export and LookupEvents.
 //! - [`cloudtrail`]: CloudTrail's LookupEvents.
 
 pub mod chain;
 pub mod cloudtrail;
+pub mod index;
 pub mod query;
 pub mod record;
 pub mod redact;
+pub mod segment;
 pub mod storage;
 pub mod verify;
 
@@ -23,14 +28,17 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use rusqlite::Connection;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 pub use query::{Attribute, EventQuery, StoredEvent};
 pub use record::{AuditEntry, Identity, PreparedEvent, RecordedError, ResourceRef};
 pub use redact::{
     request_parameters_from_form, request_parameters_from_json, response_elements_from_json,
 };
-pub use storage::AUDIT_FILE;
+pub use segment::LOG_DIR;
+
+/// The file in the data directory that holds the wrapped digest signing key.
+pub const AUDIT_FILE: &str = "audit.db";
 
 use crate::clock::Clock;
 use crate::crypto::RootKey;
@@ -67,6 +75,13 @@ pub struct AuditConfig {
     pub max_batch: usize,
     /// Events that may wait for the writer before appends wait for room.
     pub queue_capacity: usize,
+    /// A new segment starts at the next digest once the current one is this large...
+    pub segment_bytes: u64,
+    /// ...or this old; retention deletes whole segments.
+    pub segment_max_age: Duration,
+    /// Fault injection for tests: while set, every write to the log fails as an I/O error
+    /// would.
+    pub fail_writes: Arc<AtomicBool>,
 }
 
 impl Default for AuditConfig {
@@ -79,6 +94,9 @@ impl Default for AuditConfig {
             busy_timeout: Duration::from_secs(5),
             max_batch: 4096,
             queue_capacity: 65_536,
+            segment_bytes: segment::DEFAULT_SEGMENT_BYTES,
+            segment_max_age: Duration::from_secs(24 * 3600),
+            fail_writes: Arc::new(AtomicBool::new(false)),
         }
     }
 }
@@ -92,6 +110,10 @@ pub struct AuditStats {
     pub events: AtomicU64,
     /// Events whose append failed.
     pub failures: AtomicU64,
+    /// The last durable event's sequence number.
+    pub durable_seq: AtomicI64,
+    /// The last indexed event's sequence number.
+    pub indexed_seq: AtomicI64,
     /// Group commits attempted.
     pub batches: AtomicU64,
     /// Time per group commit (insert and fsync).
@@ -106,6 +128,8 @@ impl Default for AuditStats {
             queue_depth: AtomicI64::new(0),
             events: AtomicU64::new(0),
             failures: AtomicU64::new(0),
+            durable_seq: AtomicI64::new(0),
+            indexed_seq: AtomicI64::new(0),
             batches: AtomicU64::new(0),
             commit_latency: Histogram::default(),
             healthy: AtomicBool::new(true),
@@ -139,6 +163,14 @@ impl AuditStats {
         );
         write_single(
             out,
+            "strongbox_audit_index_lag_events",
+            "gauge",
+            "Durable audit events not yet in the lookup index.",
+            (self.durable_seq.load(Ordering::Relaxed) - self.indexed_seq.load(Ordering::Relaxed))
+                .max(0) as f64,
+        );
+        write_single(
+            out,
             "strongbox_audit_batches_total",
             "counter",
             "Audit group commits.",
@@ -148,7 +180,7 @@ impl AuditStats {
             out,
             "strongbox_audit_commit_duration_seconds",
             "histogram",
-            "Time per audit group commit, fsync included.",
+            "Time per audit group commit (write and fdatasync).",
         );
         self.commit_latency
             .render(out, "strongbox_audit_commit_duration_seconds", "");
@@ -157,7 +189,14 @@ impl AuditStats {
 
 struct Inner {
     tx: mpsc::Sender<storage::Command>,
+    /// The index, `audit/index.db`.
     path: PathBuf,
+    /// The segment directory.
+    log_dir: PathBuf,
+    /// The last indexed sequence number, as the indexer publishes it.
+    indexed: watch::Receiver<i64>,
+    /// The indexer's queue, to ask it to index what it has now.
+    index_tx: std::sync::mpsc::SyncSender<storage::IndexWork>,
     stats: Arc<AuditStats>,
     config: AuditConfig,
     readers: Mutex<Vec<Connection>>,
@@ -180,36 +219,68 @@ impl std::fmt::Debug for AuditLog {
 const READ_POOL: usize = 4;
 
 impl AuditLog {
-    /// Opens (creating on first start) `audit.db` in `dir`, unwraps (or creates and wraps) the
-    /// digest signing key with `root`, and starts the writer thread.
+    /// Opens (creating on first start) the audit log in `dir`: the segment files in
+    /// `dir/audit/` and the index `dir/audit.db`. Unwraps (or creates and wraps) the digest
+    /// signing key with `root`, recovers the log's tail, and starts the writer and indexer
+    /// threads.
     pub fn open(
         dir: &Path,
         root: &RootKey,
         clock: Arc<dyn Clock>,
         config: AuditConfig,
     ) -> Result<Self, AuditError> {
-        let path = dir.join(AUDIT_FILE);
-        let conn = storage::open_connection(&path, config.busy_timeout)?;
-        let pkcs8 = storage::load_or_create_signing_key(&conn, root)?;
+        let log_dir = dir.join(LOG_DIR);
+        let mut keys = index::open_key_store(&dir.join(AUDIT_FILE), config.busy_timeout)?;
+        if index::has_legacy_events(&keys)? {
+            storage::migrate_legacy(&mut keys, &log_dir)?;
+        }
+        let pkcs8 = storage::load_or_create_signing_key(&keys, root)?;
+        drop(keys);
+        let (log, tail) = segment::SegmentWriter::open(&log_dir, config.segment_bytes)
+            .map_err(|e| AuditError::Storage(format!("{}: {e}", log_dir.display())))?;
+        let conn = index::open_checked(&log_dir, config.busy_timeout)?;
+        let path = log_dir.join(index::INDEX_FILE);
         let stats = Arc::new(AuditStats::default());
+        let (index_tx, index_rx) = std::sync::mpsc::sync_channel(1024);
+        let indexed_now = index::resume_point(&conn)?.map_or(0, |r| r.0);
+        let (progress, indexed) = watch::channel(indexed_now);
+        stats.indexed_seq.store(indexed_now, Ordering::Relaxed);
         let writer = storage::Writer::new(
-            conn,
+            log,
+            tail,
+            log_dir.clone(),
             &pkcs8,
             clock,
-            config.digest_every_events,
-            config.max_batch,
+            storage::WriterSettings {
+                digest_every: config.digest_every_events,
+                max_batch: config.max_batch,
+                segment_age_ms: i64::try_from(config.segment_max_age.as_millis())
+                    .unwrap_or(i64::MAX),
+                fail_writes: config.fail_writes.clone(),
+            },
             stats.clone(),
+            index_tx.clone(),
         )?;
         drop(pkcs8);
+        let indexer = storage::Indexer::new(conn, log_dir.clone(), progress, stats.clone());
         let (tx, rx) = mpsc::channel(config.queue_capacity.max(1));
+        let thread_error =
+            |e: std::io::Error| AuditError::Storage(format!("cannot start an audit thread: {e}"));
+        std::thread::Builder::new()
+            .name("audit-indexer".into())
+            .spawn(move || indexer.run(index_rx))
+            .map_err(thread_error)?;
         std::thread::Builder::new()
             .name("audit-writer".into())
             .spawn(move || writer.run(rx))
-            .map_err(|e| AuditError::Storage(format!("cannot start the audit writer: {e}")))?;
+            .map_err(thread_error)?;
         Ok(Self {
             inner: Arc::new(Inner {
                 tx,
                 path,
+                log_dir,
+                indexed,
+                index_tx,
                 stats,
                 config,
                 readers: Mutex::new(Vec::new()),
@@ -227,7 +298,7 @@ impl AuditLog {
         &self.inner.stats
     }
 
-    /// Path of `audit.db`.
+    /// Path of the index, `audit/index.db`.
     pub fn path(&self) -> &Path {
         &self.inner.path
     }
@@ -295,6 +366,13 @@ impl AuditLog {
         Ok(())
     }
 
+    /// Stops taking events once those already sent are durable, waits for the index to hold
+    /// them all and marks it cleanly closed (so a reboot need not rebuild it). Appends after
+    /// this fail with [`AuditError::Closed`].
+    pub async fn close(&self) -> Result<(), AuditError> {
+        self.call(storage::Command::Close).await
+    }
+
     /// Signs a digest of the events since the last one; false if there were none.
     pub async fn digest_now(&self) -> Result<bool, AuditError> {
         self.call(storage::Command::Digest).await
@@ -306,15 +384,26 @@ impl AuditLog {
         self.call(|ack| storage::Command::Prune(before, ack)).await
     }
 
-    /// True when the writer is running, its last commit succeeded and it can take the write
-    /// lock now.
+    /// True when the writer is running and can sync the log now (after a failed write, this
+    /// probe is what marks the log healthy again).
     pub async fn writable(&self) -> bool {
-        self.inner.stats.healthy.load(Ordering::Relaxed)
-            && self.call(storage::Command::Ping).await.is_ok()
+        self.call(storage::Command::Ping).await.is_ok()
     }
 
-    /// Runs a query on a pooled read-only connection.
+    /// Runs a query on a pooled read-only connection, once the index holds every event that
+    /// was durable when the query arrived (it trails the log by milliseconds).
     pub async fn query(&self, q: EventQuery) -> Result<Vec<StoredEvent>, AuditError> {
+        let target = self.inner.stats.durable_seq.load(Ordering::Acquire);
+        let mut indexed = self.inner.indexed.clone();
+        if *indexed.borrow() < target {
+            let _ = self.inner.index_tx.try_send(storage::IndexWork::Flush);
+        }
+        if tokio::time::timeout(INDEX_WAIT, indexed.wait_for(|seq| *seq >= target))
+            .await
+            .is_err()
+        {
+            tracing::warn!("audit index is behind the log: the lookup may miss recent events");
+        }
         let inner = self.inner.clone();
         tokio::task::spawn_blocking(move || {
             let pooled = inner
@@ -324,9 +413,9 @@ impl AuditLog {
                 .pop();
             let conn = match pooled {
                 Some(c) => c,
-                None => storage::open_read_only(&inner.path)?,
+                None => index::open_read_only(&inner.path)?,
             };
-            let result = query::run(&conn, &q);
+            let result = query::run(&conn, &inner.log_dir, &q);
             let mut pool = inner.readers.lock().unwrap_or_else(PoisonError::into_inner);
             if pool.len() < READ_POOL {
                 pool.push(conn);
@@ -338,22 +427,50 @@ impl AuditLog {
     }
 }
 
-/// Checks `audit.db` at `path` (see [`verify::verify`]), with the digest public key derived from
-/// the signing key that `root` unwraps: a key swapped in the database would not unwrap.
-pub fn verify_log(path: &Path, root: &RootKey) -> Result<verify::Summary, verify::Finding> {
+/// How long a lookup waits for the index to reach the log before answering from what is
+/// indexed.
+const INDEX_WAIT: Duration = Duration::from_secs(10);
+
+/// Checks the audit log of the data directory `dir` (see [`verify::verify`]), with the digest
+/// public key derived from the signing key that `root` unwraps from `audit.db`: a key swapped
+/// in the database would not unwrap.
+pub fn verify_log(dir: &Path, root: &RootKey) -> Result<verify::Summary, verify::Finding> {
     let unreadable = |e: AuditError| verify::Finding::Unreadable(e.to_string());
+    let path = dir.join(AUDIT_FILE);
     if !path.exists() {
         return Err(verify::Finding::Unreadable(format!(
             "{} does not exist",
             path.display()
         )));
     }
-    let conn = storage::open_read_only(path).map_err(unreadable)?;
-    let pkcs8 = storage::load_signing_key(&conn, root)
+    let keys = index::open_read_only(&path).map_err(unreadable)?;
+    let pkcs8 = storage::load_signing_key(&keys, root)
         .map_err(unreadable)?
         .ok_or_else(|| verify::Finding::Unreadable("the log has no signing key".into()))?;
     let public = storage::public_key(&pkcs8).map_err(unreadable)?;
-    verify::verify(&conn, &public)
+    if index::has_legacy_events(&keys).map_err(unreadable)? {
+        return Err(verify::Finding::Unreadable(
+            "audit.db is in the format before segment files; start the server once to move \
+             its events"
+                .into(),
+        ));
+    }
+    let log_dir = dir.join(LOG_DIR);
+    let index_path = log_dir.join(index::INDEX_FILE);
+    let index = if index_path.exists() {
+        Some(index::open_read_only(&index_path).map_err(unreadable)?)
+    } else {
+        None
+    };
+    verify::verify(&log_dir, index.as_ref(), &public)
+}
+
+/// Brings the index of the data directory `dir` up to date with its segment files (for the
+/// offline CLI, which may run while no server does).
+pub fn catch_up_index(dir: &Path) -> Result<(), AuditError> {
+    let log_dir = dir.join(LOG_DIR);
+    let mut conn = index::open_checked(&log_dir, Duration::from_secs(5))?;
+    index::catch_up(&mut conn, &log_dir).map(|_| ())
 }
 
 #[cfg(test)]

@@ -1,10 +1,13 @@
 //! Finding events: the filters of `strongbox audit lookup`, export and LookupEvents, as one
-//! query over the index columns stored beside each record.
+//! query over the index (`audit.db`); the records themselves are read from the segments.
+
+use std::path::Path;
 
 use rusqlite::Connection;
 use rusqlite::types::Value as SqlValue;
 
 use super::AuditError;
+use super::index::LineReader;
 use crate::clock::EpochMillis;
 
 /// One filter; a query ANDs all of its filters.
@@ -76,8 +79,13 @@ pub struct StoredEvent {
     pub record: String,
 }
 
-/// Runs `q`.
-pub fn run(conn: &Connection, q: &EventQuery) -> Result<Vec<StoredEvent>, AuditError> {
+/// Runs `q` over the index `conn` and the segments in `log_dir`. Events whose segment was
+/// pruned while the query ran are left out.
+pub fn run(
+    conn: &Connection,
+    log_dir: &Path,
+    q: &EventQuery,
+) -> Result<Vec<StoredEvent>, AuditError> {
     let mut clauses: Vec<&str> = Vec::new();
     let mut args: Vec<SqlValue> = Vec::new();
     let text = |s: &String| SqlValue::Text(s.clone());
@@ -145,7 +153,7 @@ pub fn run(conn: &Connection, q: &EventQuery) -> Result<Vec<StoredEvent>, AuditE
     }
     let mut sql = String::from(
         "SELECT seq, event_id, time_ms, event_source, event_name, username, access_key_id,
-                read_only, record FROM events",
+                read_only, segment, offset, length FROM events",
     );
     if !clauses.is_empty() {
         sql.push_str(" WHERE ");
@@ -166,18 +174,35 @@ pub fn run(conn: &Connection, q: &EventQuery) -> Result<Vec<StoredEvent>, AuditE
     let mut stmt = conn.prepare_cached(&sql).map_err(storage)?;
     let rows = stmt
         .query_map(rusqlite::params_from_iter(args), |r| {
-            Ok(StoredEvent {
-                seq: r.get(0)?,
-                event_id: r.get(1)?,
-                time_ms: r.get(2)?,
-                event_source: r.get(3)?,
-                event_name: r.get(4)?,
-                username: r.get(5)?,
-                access_key_id: r.get(6)?,
-                read_only: r.get(7)?,
-                record: r.get(8)?,
-            })
+            Ok((
+                StoredEvent {
+                    seq: r.get(0)?,
+                    event_id: r.get(1)?,
+                    time_ms: r.get(2)?,
+                    event_source: r.get(3)?,
+                    event_name: r.get(4)?,
+                    username: r.get(5)?,
+                    access_key_id: r.get(6)?,
+                    read_only: r.get(7)?,
+                    record: String::new(),
+                },
+                (
+                    r.get::<_, u32>(8)?,
+                    r.get::<_, i64>(9)?,
+                    r.get::<_, u32>(10)?,
+                ),
+            ))
         })
         .map_err(storage)?;
-    rows.collect::<Result<Vec<_>, _>>().map_err(storage)
+    let mut reader = LineReader::new(log_dir);
+    let mut out = Vec::new();
+    for row in rows {
+        let (mut event, (segment, offset, length)) = row.map_err(storage)?;
+        let offset = u64::try_from(offset).unwrap_or(u64::MAX);
+        if let Some(record) = reader.record(event.seq, segment, offset, length)? {
+            event.record = record;
+            out.push(event);
+        }
+    }
+    Ok(out)
 }

@@ -1,14 +1,17 @@
-//! Checking the log: every event's hash, every link of the chain, every digest's signature,
-//! and that the columns lookups use agree with the hashed record. The first problem found is
-//! reported naming the event, and classified as altered, removed, inserted or reordered.
+//! Checking the log: every line of every segment, every event's hash, every link of the chain,
+//! every digest's signature and place, and that the index columns lookups use agree with the
+//! hashed record. The first problem found is reported naming the event, and classified as
+//! altered, removed, inserted or reordered.
 
-use std::collections::HashMap;
 use std::fmt;
+use std::fs;
+use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::chain::{DigestPayload, GENESIS, HASH_LEN, event_hash, signature_valid};
+use super::chain::{GENESIS, HASH_LEN, event_hash, signature_valid};
 use super::record::{EventIndex, format_event_time};
+use super::segment::{self, DigestLine, Entry, EventLine};
 
 /// An event as named in a finding.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,7 +85,16 @@ pub enum Finding {
         /// The event whose hash differs.
         event: EventLabel,
     },
-    /// The database or the key could not be read.
+    /// A line is neither an event nor a digest: it was altered (or the file was damaged).
+    Malformed {
+        /// The segment file's name.
+        file: String,
+        /// The line number, from 1.
+        line: usize,
+        /// The sequence number the line claims, if it names one.
+        seq: Option<i64>,
+    },
+    /// The log or the key could not be read.
     Unreadable(String),
 }
 
@@ -148,6 +160,16 @@ impl fmt::Display for Finding {
                  different hash for event {event}",
                 event.seq
             ),
+            Finding::Malformed { file, line, seq } => {
+                write!(f, "line {line} of {file}")?;
+                if let Some(seq) = seq {
+                    write!(f, " (seq {seq})")?;
+                }
+                write!(
+                    f,
+                    " is not a well-formed event or digest: it was altered or damaged"
+                )
+            }
             Finding::Unreadable(why) => write!(f, "the audit log cannot be read: {why}"),
         }
     }
@@ -196,111 +218,317 @@ impl fmt::Display for Summary {
     }
 }
 
-struct Digest {
-    id: i64,
-    payload: DigestPayload,
-}
-
 fn unreadable(e: impl fmt::Display) -> Finding {
     Finding::Unreadable(e.to_string())
 }
 
-fn check_digests(conn: &Connection, public_key: &[u8]) -> Result<Vec<Digest>, Finding> {
-    let mut stmt = conn
-        .prepare("SELECT id, first_seq, last_seq, payload, signature FROM digests ORDER BY id")
-        .map_err(unreadable)?;
-    let rows = stmt
-        .query_map([], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, i64>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, Vec<u8>>(4)?,
-            ))
+/// The event before the current one, as verification remembers it.
+struct Seen {
+    seq: i64,
+    hash: [u8; HASH_LEN],
+    label: EventLabel,
+}
+
+/// A digest already checked.
+struct SeenDigest {
+    id: i64,
+    last_seq: i64,
+    last_hash: [u8; HASH_LEN],
+    signature: Vec<u8>,
+}
+
+/// Where a line is: segment index in the list and the offset just after it.
+#[derive(Clone, Copy)]
+struct Position {
+    segment: usize,
+    after: usize,
+}
+
+struct Verifier<'a> {
+    segments: &'a [(u32, PathBuf)],
+    index: Option<&'a Connection>,
+    public_key: &'a [u8],
+    prev: Option<Seen>,
+    prevprev_hash: Option<[u8; HASH_LEN]>,
+    expected_prev: [u8; HASH_LEN],
+    expected_seq: i64,
+    first_seq: Option<i64>,
+    anchored_after: i64,
+    events: u64,
+    digests: Vec<SeenDigest>,
+}
+
+fn label_of(e: &EventLine<'_>, record: Option<&EventIndex>) -> EventLabel {
+    EventLabel {
+        seq: e.seq,
+        event_id: record.map_or_else(|| "?".into(), |r| r.event_id.clone()),
+        event_name: record.map_or_else(|| "?".into(), |r| r.event_name.clone()),
+        time_ms: record.map_or(0, |r| r.time_ms),
+    }
+}
+
+fn read_segment(path: &Path) -> Result<Vec<u8>, Finding> {
+    fs::read(path).map_err(|e| Finding::Unreadable(format!("{}: {e}", path.display())))
+}
+
+/// The sequence number a malformed line claims, if it starts like an event.
+fn claimed_seq(line: &[u8]) -> Option<i64> {
+    let rest = line.strip_prefix(b"{\"seq\":")?;
+    let digits: Vec<u8> = rest
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .copied()
+        .collect();
+    std::str::from_utf8(&digits).ok()?.parse().ok()
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into(),
+    )
+}
+
+impl Verifier<'_> {
+    /// Calls `visit` on each event after `from`, in file order, until it returns true.
+    fn scan_after(
+        &self,
+        from: Position,
+        mut visit: impl FnMut(&EventLine<'_>) -> bool,
+    ) -> Result<(), Finding> {
+        for (i, (_, path)) in self.segments.iter().enumerate().skip(from.segment) {
+            let bytes = read_segment(path)?;
+            let start = if i == from.segment { from.after } else { 0 };
+            for (_, line) in segment::lines(&bytes, start) {
+                if let Some(Entry::Event(e)) = segment::parse_line(line)
+                    && visit(&e)
+                {
+                    return Ok(());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn event(&mut self, e: &EventLine<'_>, at: Position) -> Result<(), Finding> {
+        let record: Option<EventIndex> = serde_json::from_str(e.record)
+            .ok()
+            .and_then(|v| EventIndex::from_record(&v));
+        let label = label_of(e, record.as_ref());
+        if self.prev.is_none() {
+            self.first_seq = Some(e.seq);
+            if e.seq != 1 {
+                // Retention deletes whole segments; the next one starts with a digest of
+                // everything before it, which anchors its first event.
+                let anchor = match self.digests.last() {
+                    Some(d) if d.last_seq == e.seq - 1 => d,
+                    Some(d) if d.last_seq < e.seq - 1 => {
+                        return Err(Finding::Removed {
+                            before: label,
+                            missing: Some((d.last_seq + 1, e.seq - 1)),
+                        });
+                    }
+                    _ => return Err(Finding::Unanchored(label)),
+                };
+                self.expected_prev = anchor.last_hash;
+                self.expected_seq = e.seq;
+                self.anchored_after = e.seq - 1;
+            }
+        }
+        if e.prev_hash != self.expected_prev {
+            return Err(self.classify_break(e, label, at)?);
+        }
+        if event_hash(&e.prev_hash, e.record.as_bytes()) != e.hash {
+            return Err(Finding::Altered(label));
+        }
+        let Some(record) = record else {
+            return Err(Finding::Altered(label));
+        };
+        if e.seq != self.expected_seq {
+            return Err(Finding::Removed {
+                before: label,
+                missing: Some((self.expected_seq, e.seq - 1)),
+            });
+        }
+        if let Some(conn) = self.index
+            && let Some(column) = column_mismatch(conn, e.seq, &record)?
+        {
+            return Err(Finding::AlteredColumn(label, column));
+        }
+        self.events += 1;
+        self.expected_prev = e.hash;
+        self.expected_seq = e.seq + 1;
+        self.prevprev_hash = self.prev.as_ref().map(|p| p.hash);
+        self.prev = Some(Seen {
+            seq: e.seq,
+            hash: e.hash,
+            label,
+        });
+        Ok(())
+    }
+
+    fn classify_break(
+        &self,
+        e: &EventLine<'_>,
+        label: EventLabel,
+        at: Position,
+    ) -> Result<Finding, Finding> {
+        let mut later = false;
+        self.scan_after(at, |next| {
+            later = next.hash == e.prev_hash;
+            later
+        })?;
+        if later {
+            return Ok(Finding::Reordered(label));
+        }
+        if let (Some(p), Some(pp)) = (&self.prev, &self.prevprev_hash)
+            && e.prev_hash == *pp
+        {
+            return Ok(Finding::Inserted(p.label.clone()));
+        }
+        if e.seq != self.expected_seq {
+            return Ok(Finding::Removed {
+                before: label,
+                missing: Some((self.expected_seq, e.seq - 1)),
+            });
+        }
+        let mut next_prev = None;
+        self.scan_after(at, |next| {
+            next_prev = Some(next.prev_hash);
+            true
+        })?;
+        Ok(match next_prev {
+            Some(next) if next == self.expected_prev => Finding::Inserted(label),
+            None if self.prev.is_some() => Finding::Inserted(label),
+            _ => Finding::Removed {
+                before: label,
+                missing: None,
+            },
         })
-        .map_err(unreadable)?;
-    let mut out: Vec<Digest> = Vec::new();
-    let mut previous: Option<(i64, Vec<u8>)> = None;
-    for row in rows {
-        let (id, first_seq, last_seq, payload_text, signature) = row.map_err(unreadable)?;
+    }
+
+    fn digest(&mut self, d: &DigestLine<'_>, first_line: bool) -> Result<(), Finding> {
+        let id = self.digests.len() as i64 + 1;
         let invalid = |reason: &str| Finding::DigestInvalid {
             digest_id: id,
             reason: reason.to_string(),
         };
-        if !signature_valid(public_key, payload_text.as_bytes(), &signature) {
+        if !signature_valid(self.public_key, d.payload_text.as_bytes(), &d.signature) {
             return Err(invalid("its signature does not verify"));
         }
-        let payload: DigestPayload = serde_json::from_str(&payload_text)
-            .map_err(|_| invalid("its signed payload is malformed"))?;
-        if payload.first_seq != first_seq || payload.last_seq != last_seq {
-            return Err(invalid("its range columns do not match what was signed"));
+        let mut last_hash = [0u8; HASH_LEN];
+        if hex::decode_to_slice(&d.payload.last_hash, &mut last_hash).is_err() {
+            return Err(invalid("its last hash is malformed"));
         }
-        if let Some((prev_last, prev_sig)) = &previous {
-            if payload.previous_signature.as_deref() != Some(hex::encode(prev_sig).as_str()) {
+        if let Some(previous) = self.digests.last() {
+            if previous.signature == d.signature {
+                // A segment starts with the last digest again when no event followed it.
+                return if first_line {
+                    Ok(())
+                } else {
+                    Err(invalid("it repeats the digest before it"))
+                };
+            }
+            if d.payload.previous_signature.as_deref()
+                != Some(hex::encode(&previous.signature).as_str())
+            {
                 return Err(invalid(
                     "it does not follow the digest before it: a digest was removed, inserted \
                      or reordered",
                 ));
             }
-            if payload.first_seq != prev_last + 1 {
+            if d.payload.first_seq != previous.last_seq + 1 {
                 return Err(invalid("its range does not continue the digest before it"));
             }
         }
-        previous = Some((last_seq, signature));
-        out.push(Digest { id, payload });
-    }
-    Ok(out)
-}
-
-struct Row {
-    seq: i64,
-    prev_hash: Vec<u8>,
-    hash: Vec<u8>,
-    record: String,
-    index: EventIndex,
-}
-
-impl Row {
-    fn label(&self) -> EventLabel {
-        EventLabel {
-            seq: self.seq,
-            event_id: self.index.event_id.clone(),
-            event_name: self.index.event_name.clone(),
-            time_ms: self.index.time_ms,
+        if let Some(prev) = &self.prev {
+            if d.payload.last_seq > prev.seq {
+                return Err(Finding::TailRemoved {
+                    last_seq: prev.seq,
+                    digest_id: id,
+                    digest_last_seq: d.payload.last_seq,
+                });
+            }
+            if d.payload.last_seq < prev.seq {
+                return Err(invalid(
+                    "it is out of place: events it does not cover come before it",
+                ));
+            }
+            if last_hash != prev.hash {
+                return Err(Finding::Rewritten {
+                    digest_id: id,
+                    first_seq: d.payload.first_seq,
+                    event: prev.label.clone(),
+                });
+            }
         }
+        self.digests.push(SeenDigest {
+            id,
+            last_seq: d.payload.last_seq,
+            last_hash,
+            signature: d.signature.clone(),
+        });
+        Ok(())
+    }
+
+    fn finish(self) -> Result<Summary, Finding> {
+        let last_seq = self.prev.as_ref().map(|p| p.seq);
+        // With every event pruned, only the anchor is left; more digests mean events went
+        // missing.
+        if last_seq.is_none()
+            && self.digests.len() > 1
+            && let Some(d) = self.digests.last()
+        {
+            return Err(Finding::TailRemoved {
+                last_seq: 0,
+                digest_id: d.id,
+                digest_last_seq: d.last_seq,
+            });
+        }
+        Ok(Summary {
+            events: self.events,
+            range: self.first_seq.zip(last_seq),
+            digests: self.digests.len() as u64,
+            signed_through: self.digests.last().map_or(0, |d| d.last_seq),
+            anchored_after: self.anchored_after,
+        })
     }
 }
 
-fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
-    Ok(Row {
-        seq: r.get(0)?,
-        prev_hash: r.get(1)?,
-        hash: r.get(2)?,
-        record: r.get(3)?,
-        index: EventIndex {
-            event_id: r.get(4)?,
-            time_ms: r.get(5)?,
-            account_id: r.get(6)?,
-            event_source: r.get(7)?,
-            event_name: r.get(8)?,
-            username: r.get(9)?,
-            principal_arn: r.get(10)?,
-            access_key_id: r.get(11)?,
-            read_only: r.get(12)?,
-            error_code: r.get(13)?,
-            resource_names: Vec::new(),
-        },
-    })
-}
-
-/// Which stored column disagrees with the hashed record, if any.
+/// Checks the index columns of event `seq` (if it is indexed) against its record.
 fn column_mismatch(
     conn: &Connection,
-    row: &Row,
+    seq: i64,
     record: &EventIndex,
 ) -> Result<Option<&'static str>, Finding> {
-    let stored = &row.index;
+    let stored: Option<EventIndex> = conn
+        .prepare_cached(
+            "SELECT event_id, time_ms, account_id, event_source, event_name, username,
+                    principal_arn, access_key_id, read_only, error_code
+             FROM events WHERE seq = ?1",
+        )
+        .and_then(|mut stmt| {
+            stmt.query_row(params![seq], |r| {
+                Ok(EventIndex {
+                    event_id: r.get(0)?,
+                    time_ms: r.get(1)?,
+                    account_id: r.get(2)?,
+                    event_source: r.get(3)?,
+                    event_name: r.get(4)?,
+                    username: r.get(5)?,
+                    principal_arn: r.get(6)?,
+                    access_key_id: r.get(7)?,
+                    read_only: r.get(8)?,
+                    error_code: r.get(9)?,
+                    resource_names: Vec::new(),
+                })
+            })
+            .optional()
+        })
+        .map_err(unreadable)?;
+    let Some(stored) = stored else {
+        return Ok(None);
+    };
     let checks: [(&'static str, bool); 10] = [
         ("event_id", stored.event_id == record.event_id),
         ("time_ms", stored.time_ms == record.time_ms),
@@ -326,7 +554,7 @@ fn column_mismatch(
         .prepare_cached("SELECT name, type FROM event_resources WHERE seq = ?1")
         .map_err(unreadable)?;
     let mut stored_resources: Vec<(String, String)> = stmt
-        .query_map(params![row.seq], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_map(params![seq], |r| Ok((r.get(0)?, r.get(1)?)))
         .map_err(unreadable)?
         .collect::<Result<_, _>>()
         .map_err(unreadable)?;
@@ -336,170 +564,56 @@ fn column_mismatch(
     Ok((stored_resources != expected).then_some("event_resources"))
 }
 
-/// Classifies a broken link at `row`: its `prev_hash` is not the hash of the event before it.
-fn classify_break(
-    conn: &Connection,
-    row: &Row,
-    expected_prev: &[u8],
-    prev: Option<&Row>,
-    prevprev_hash: Option<&[u8]>,
-    expected_seq: i64,
-) -> Result<Finding, Finding> {
-    let later: Option<i64> = conn
-        .query_row(
-            "SELECT seq FROM events WHERE hash = ?1 AND seq > ?2 LIMIT 1",
-            params![row.prev_hash, row.seq],
-            |r| r.get(0),
-        )
-        .optional()
-        .map_err(unreadable)?;
-    if later.is_some() {
-        return Ok(Finding::Reordered(row.label()));
-    }
-    if let (Some(p), Some(pp)) = (prev, prevprev_hash)
-        && row.prev_hash == pp
-    {
-        return Ok(Finding::Inserted(p.label()));
-    }
-    if row.seq != expected_seq {
-        return Ok(Finding::Removed {
-            before: row.label(),
-            missing: Some((expected_seq, row.seq - 1)),
-        });
-    }
-    let next_prev: Option<Vec<u8>> = conn
-        .query_row(
-            "SELECT prev_hash FROM events WHERE seq > ?1 ORDER BY seq LIMIT 1",
-            params![row.seq],
-            |r| r.get(0),
-        )
-        .optional()
-        .map_err(unreadable)?;
-    match next_prev {
-        Some(next) if next == expected_prev => Ok(Finding::Inserted(row.label())),
-        None if prev.is_some() => Ok(Finding::Inserted(row.label())),
-        _ => Ok(Finding::Removed {
-            before: row.label(),
-            missing: None,
-        }),
-    }
-}
-
-/// Checks the whole log against the digest signing key's raw Ed25519 public key.
-pub fn verify(conn: &Connection, public_key: &[u8]) -> Result<Summary, Finding> {
-    let digests = check_digests(conn, public_key)?;
-    let by_last: HashMap<i64, &Digest> = digests.iter().map(|d| (d.payload.last_seq, d)).collect();
-    let decode = |d: &Digest| -> Result<Vec<u8>, Finding> {
-        hex::decode(&d.payload.last_hash)
-            .ok()
-            .filter(|h| h.len() == HASH_LEN)
-            .ok_or_else(|| Finding::DigestInvalid {
-                digest_id: d.id,
-                reason: "its last hash is malformed".into(),
-            })
+/// Checks the whole log in `log_dir` against the digest signing key's raw Ed25519 public key,
+/// and, given the index, that its columns agree with the records. An unfinished line at the
+/// very end (a write cut short by a crash, which the next start sets aside) is not a finding.
+pub fn verify(
+    log_dir: &Path,
+    index: Option<&Connection>,
+    public_key: &[u8],
+) -> Result<Summary, Finding> {
+    let segments = segment::list_segments(log_dir).map_err(unreadable)?;
+    let mut v = Verifier {
+        segments: &segments,
+        index,
+        public_key,
+        prev: None,
+        prevprev_hash: None,
+        expected_prev: GENESIS,
+        expected_seq: 1,
+        first_seq: None,
+        anchored_after: 0,
+        events: 0,
+        digests: Vec::new(),
     };
-
-    let mut stmt = conn
-        .prepare(
-            "SELECT seq, prev_hash, hash, record, event_id, time_ms, account_id, event_source,
-                    event_name, username, principal_arn, access_key_id, read_only, error_code
-             FROM events ORDER BY seq",
-        )
-        .map_err(unreadable)?;
-    let mut rows = stmt.query([]).map_err(unreadable)?;
-
-    let mut prev: Option<Row> = None;
-    let mut prevprev_hash: Option<Vec<u8>> = None;
-    let mut expected_prev: Vec<u8> = GENESIS.to_vec();
-    let mut expected_seq = 1i64;
-    let mut anchored_after = 0i64;
-    let mut first_seq = None;
-    let mut events = 0u64;
-    while let Some(r) = rows.next().map_err(unreadable)? {
-        let row = read_row(r).map_err(unreadable)?;
-        if prev.is_none() {
-            first_seq = Some(row.seq);
-            if row.seq != 1 {
-                // Pruning cuts at a digest boundary and deletes the digests before it, so the
-                // first digest must end right before the first kept event.
-                let anchor = match digests.first() {
-                    Some(d) if d.payload.last_seq == row.seq - 1 => d,
-                    Some(d) if d.payload.last_seq < row.seq - 1 => {
-                        return Err(Finding::Removed {
-                            before: row.label(),
-                            missing: Some((d.payload.last_seq + 1, row.seq - 1)),
-                        });
-                    }
-                    _ => return Err(Finding::Unanchored(row.label())),
-                };
-                expected_prev = decode(anchor)?;
-                expected_seq = row.seq;
-                anchored_after = row.seq - 1;
+    for (i, (_, path)) in segments.iter().enumerate() {
+        let bytes = read_segment(path)?;
+        let mut complete = 0;
+        for (n, (offset, line)) in segment::lines(&bytes, 0).enumerate() {
+            complete = offset + line.len() + 1;
+            let at = Position {
+                segment: i,
+                after: complete,
+            };
+            match segment::parse_line(line) {
+                Some(Entry::Event(e)) => v.event(&e, at)?,
+                Some(Entry::Digest(d)) => v.digest(&d, n == 0)?,
+                None => {
+                    return Err(Finding::Malformed {
+                        file: file_name(path),
+                        line: n + 1,
+                        seq: claimed_seq(line),
+                    });
+                }
             }
         }
-        if row.prev_hash != expected_prev {
-            return Err(classify_break(
-                conn,
-                &row,
-                &expected_prev,
-                prev.as_ref(),
-                prevprev_hash.as_deref(),
-                expected_seq,
-            )?);
-        }
-        if event_hash(&row.prev_hash, row.record.as_bytes()).as_slice() != row.hash.as_slice() {
-            return Err(Finding::Altered(row.label()));
-        }
-        let record: Option<EventIndex> = serde_json::from_str(&row.record)
-            .ok()
-            .and_then(|v| EventIndex::from_record(&v));
-        let Some(record) = record else {
-            return Err(Finding::Altered(row.label()));
-        };
-        if let Some(column) = column_mismatch(conn, &row, &record)? {
-            return Err(Finding::AlteredColumn(row.label(), column));
-        }
-        if let Some(d) = by_last.get(&row.seq)
-            && decode(d)? != row.hash
-        {
-            return Err(Finding::Rewritten {
-                digest_id: d.id,
-                first_seq: d.payload.first_seq,
-                event: row.label(),
+        if complete < bytes.len() && i + 1 < segments.len() {
+            return Err(Finding::Malformed {
+                file: file_name(path),
+                line: segment::lines(&bytes, 0).count() + 1,
+                seq: claimed_seq(&bytes[complete..]),
             });
         }
-        events += 1;
-        expected_prev = row.hash.clone();
-        expected_seq = row.seq + 1;
-        prevprev_hash = prev.map(|p| p.hash);
-        prev = Some(row);
     }
-    let last_seq = prev.as_ref().map(|p| p.seq);
-    if let Some(last) = last_seq
-        && let Some(d) = digests.iter().find(|d| d.payload.last_seq > last)
-    {
-        return Err(Finding::TailRemoved {
-            last_seq: last,
-            digest_id: d.id,
-            digest_last_seq: d.payload.last_seq,
-        });
-    }
-    // Pruning everything leaves exactly one digest, the anchor; more means events went missing.
-    if last_seq.is_none()
-        && digests.len() > 1
-        && let Some(d) = digests.last()
-    {
-        return Err(Finding::TailRemoved {
-            last_seq: 0,
-            digest_id: d.id,
-            digest_last_seq: d.payload.last_seq,
-        });
-    }
-    Ok(Summary {
-        events,
-        range: first_seq.zip(last_seq),
-        digests: digests.len() as u64,
-        signed_through: digests.last().map_or(0, |d| d.payload.last_seq),
-        anchored_after,
-    })
+    v.finish()
 }

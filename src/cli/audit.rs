@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use crate::audit::{AUDIT_FILE, Attribute, EventQuery, query, storage, verify_log};
+use crate::audit::{
+    AUDIT_FILE, Attribute, EventQuery, LOG_DIR, catch_up_index, index, query, verify_log,
+};
 use crate::crypto::RootKey;
 use crate::server::ROOT_KEY_FILE;
 
@@ -154,7 +156,7 @@ fn verify(data_dir: &Path) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match verify_log(&data_dir.join(AUDIT_FILE), &root) {
+    match verify_log(data_dir, &root) {
         Ok(summary) => {
             println!("{summary}");
             ExitCode::SUCCESS
@@ -183,11 +185,20 @@ fn print_events(
     if !path.exists() {
         return Err(format!("{} does not exist", path.display()));
     }
-    let conn = storage::open_read_only(&path).map_err(|e| e.to_string())?;
+    let log_dir = data_dir.join(LOG_DIR);
+    // The index trails the log; bring it up to date (a running server's indexer may be doing
+    // the same: both are safe). A read-only data directory is queried as it is.
+    let refresh = || {
+        if let Err(e) = catch_up_index(data_dir) {
+            tracing::debug!(error = %e, "audit index not refreshed");
+        }
+    };
+    refresh();
+    let conn = index::open_read_only(&path).map_err(|e| e.to_string())?;
     let mut remaining = if q.limit == 0 { usize::MAX } else { q.limit };
     loop {
         q.limit = remaining.min(BATCH);
-        let events = query::run(&conn, &q).map_err(|e| e.to_string())?;
+        let events = query::run(&conn, &log_dir, &q).map_err(|e| e.to_string())?;
         for e in &events {
             writeln!(out, "{}", e.record).map_err(|e| e.to_string())?;
         }
@@ -201,6 +212,7 @@ fn print_events(
         }
         if events.is_empty() {
             std::thread::sleep(Duration::from_secs(1));
+            refresh();
         }
     }
 }

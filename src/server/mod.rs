@@ -252,5 +252,8 @@ impl Server {
         }
         purger.abort();
         auditor.abort();
+        if let Err(e) = self.frontend.audit.close().await {
+            tracing::warn!(error = %e, "audit log did not close cleanly");
+        }
     }
 }
