@@ -2,12 +2,12 @@
 //! lookups and failure handling.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use rusqlite::{Connection, params};
 
 use super::chain::event_hash;
 use super::record::tests::entry;
+use super::segment::Entry;
 use super::verify::Finding;
 use super::*;
 use crate::clock::ManualClock;
@@ -57,22 +57,74 @@ impl Fixture {
     }
 
     fn verify(&self) -> Result<verify::Summary, Finding> {
-        verify_log(&self.dir.path().join(AUDIT_FILE), &self.root)
+        verify_log(self.dir.path(), &self.root)
     }
 
-    fn db(&self) -> Connection {
-        Connection::open(self.dir.path().join(AUDIT_FILE)).unwrap()
+    fn segment_path(&self, n: u32) -> std::path::PathBuf {
+        self.dir.path().join(LOG_DIR).join(segment::segment_name(n))
+    }
+
+    /// The lines of the first segment, without newlines or the zero fill.
+    fn lines(&self) -> Vec<String> {
+        let bytes = std::fs::read(self.segment_path(1)).unwrap();
+        segment::lines(&bytes, 0)
+            .map(|(_, l)| String::from_utf8(l.to_vec()).unwrap())
+            .collect()
+    }
+
+    /// Replaces the first segment's contents with `lines`.
+    fn write_lines(&self, lines: &[String]) {
+        let mut text = lines.join("\n");
+        text.push('\n');
+        std::fs::write(self.segment_path(1), text).unwrap();
+    }
+
+    /// The index of event `seq`'s line in [`Self::lines`].
+    fn line_of(&self, seq: i64) -> usize {
+        self.lines()
+            .iter()
+            .position(|l| l.starts_with(&format!("{{\"seq\":{seq},")))
+            .unwrap()
     }
 
     fn event_id(&self, seq: i64) -> String {
-        self.db()
-            .query_row(
-                "SELECT event_id FROM events WHERE seq = ?1",
-                params![seq],
-                |r| r.get(0),
-            )
-            .unwrap()
+        let lines = self.lines();
+        let (_, _, _, record) = parsed(&lines[self.line_of(seq)]);
+        let v: serde_json::Value = serde_json::from_str(&record).unwrap();
+        v["eventID"].as_str().unwrap().to_string()
     }
+
+    /// Waits until the index holds every event appended so far.
+    async fn indexed(&self) {
+        self.log.query(EventQuery::default()).await.unwrap();
+    }
+
+    fn index_db(&self) -> Connection {
+        Connection::open(self.dir.path().join(LOG_DIR).join(index::INDEX_FILE)).unwrap()
+    }
+}
+
+/// An event line's seq, previous hash, hash and record.
+fn parsed(line: &str) -> (i64, [u8; 32], [u8; 32], String) {
+    let Some(Entry::Event(e)) = segment::parse_line(line.as_bytes()) else {
+        panic!("not an event: {line}");
+    };
+    (e.seq, e.prev_hash, e.hash, e.record.to_string())
+}
+
+/// The line with its seq moved by `by` if it is at least `from`.
+fn renumber(line: &str, by: i64, from: i64) -> String {
+    let Some(Entry::Event(e)) = segment::parse_line(line.as_bytes()) else {
+        return line.to_string();
+    };
+    if e.seq < from {
+        return line.to_string();
+    }
+    line.replacen(
+        &format!("{{\"seq\":{},", e.seq),
+        &format!("{{\"seq\":{},", e.seq + by),
+        1,
+    )
 }
 
 fn named(f: &Finding) -> i64 {
@@ -122,9 +174,8 @@ async fn appends_chain_and_digest() {
         0
     );
     // The signing key is stored wrapped: its PKCS#8 bytes never appear in the file.
-    let pkcs8 = storage::load_signing_key(&f.db(), &f.root)
-        .unwrap()
-        .unwrap();
+    let keys = Connection::open(f.dir.path().join(AUDIT_FILE)).unwrap();
+    let pkcs8 = storage::load_signing_key(&keys, &f.root).unwrap().unwrap();
     let bytes = std::fs::read(f.dir.path().join(AUDIT_FILE)).unwrap();
     assert!(!bytes.windows(pkcs8.len()).any(|w| w == pkcs8.as_slice()));
 }
@@ -165,7 +216,7 @@ async fn wrong_root_key_cannot_verify_or_open() {
     let f = open(config(2));
     f.append(2).await;
     let other = RootKey::from_hex(&"cd".repeat(32)).unwrap();
-    let err = verify_log(&f.dir.path().join(AUDIT_FILE), &other).unwrap_err();
+    let err = verify_log(f.dir.path(), &other).unwrap_err();
     assert!(matches!(err, Finding::Unreadable(_)), "{err}");
     let reopened = AuditLog::open(f.dir.path(), &other, Arc::new(f.clock.clone()), config(2));
     assert!(matches!(reopened, Err(AuditError::Crypto(_))));
@@ -175,12 +226,10 @@ async fn wrong_root_key_cannot_verify_or_open() {
 async fn detects_an_altered_record() {
     let f = open(config(100));
     f.append(8).await;
-    f.db()
-        .execute(
-            "UPDATE events SET record = replace(record, 'req-3', 'req-X') WHERE seq = 4",
-            [],
-        )
-        .unwrap();
+    let mut lines = f.lines();
+    let i = f.line_of(4);
+    lines[i] = lines[i].replace("req-3", "req-X");
+    f.write_lines(&lines);
     let finding = f.verify().unwrap_err();
     assert!(matches!(finding, Finding::Altered(_)), "{finding}");
     assert_eq!(named(&finding), 4);
@@ -188,40 +237,68 @@ async fn detects_an_altered_record() {
 }
 
 #[tokio::test]
+async fn detects_a_malformed_line() {
+    let f = open(config(100));
+    f.append(3).await;
+    let mut lines = f.lines();
+    let i = f.line_of(2);
+    lines[i].truncate(40);
+    f.write_lines(&lines);
+    let finding = f.verify().unwrap_err();
+    assert_eq!(
+        finding,
+        Finding::Malformed {
+            file: "log-000001.jsonl".into(),
+            line: 2,
+            seq: Some(2)
+        }
+    );
+    assert!(
+        finding
+            .to_string()
+            .contains("line 2 of log-000001.jsonl (seq 2)")
+    );
+}
+
+#[tokio::test]
 async fn detects_an_altered_lookup_column() {
     let f = open(config(100));
     f.append(5).await;
-    f.db()
-        .execute("UPDATE events SET event_name = 'Hidden' WHERE seq = 2", [])
+    f.indexed().await;
+    let db = f.index_db();
+    db.execute("UPDATE events SET event_name = 'Hidden' WHERE seq = 2", [])
         .unwrap();
     let finding = f.verify().unwrap_err();
-    assert_eq!(finding, {
-        let Finding::AlteredColumn(e, "event_name") = &finding else {
-            panic!("{finding}")
-        };
-        Finding::AlteredColumn(e.clone(), "event_name")
-    });
+    assert!(
+        matches!(finding, Finding::AlteredColumn(_, "event_name")),
+        "{finding}"
+    );
     assert_eq!(named(&finding), 2);
-    f.db()
-        .execute("UPDATE events SET event_name = 'Op1' WHERE seq = 2", [])
+    db.execute("UPDATE events SET event_name = 'Op1' WHERE seq = 2", [])
         .unwrap();
-    f.db()
-        .execute("DELETE FROM event_resources WHERE seq = 3", [])
+    db.execute("DELETE FROM event_resources WHERE seq = 3", [])
         .unwrap();
     let finding = f.verify().unwrap_err();
     assert!(
         matches!(finding, Finding::AlteredColumn(_, "event_resources")),
         "{finding}"
     );
+    // The index is derived: deleting it loses nothing, and the next open rebuilds it.
+    drop(db);
+    let dir = f.dir.path().join(LOG_DIR);
+    for file in ["index.db", "index.db-wal", "index.db-shm"] {
+        let _ = std::fs::remove_file(dir.join(file));
+    }
+    assert_eq!(f.verify().unwrap().events, 5);
 }
 
 #[tokio::test]
 async fn detects_a_removed_event() {
     let f = open(config(100));
     f.append(8).await;
-    f.db()
-        .execute("DELETE FROM events WHERE seq = 5", [])
-        .unwrap();
+    let mut lines = f.lines();
+    lines.remove(f.line_of(5));
+    f.write_lines(&lines);
     let finding = f.verify().unwrap_err();
     assert!(
         matches!(
@@ -240,17 +317,10 @@ async fn detects_a_removed_event() {
 async fn detects_removal_with_renumbering() {
     let f = open(config(100));
     f.append(8).await;
-    let db = f.db();
-    db.execute("DELETE FROM events WHERE seq = 5", []).unwrap();
-    db.execute("DELETE FROM event_resources WHERE seq = 5", [])
-        .unwrap();
-    for table in ["events", "event_resources"] {
-        db.execute(
-            &format!("UPDATE {table} SET seq = seq - 1 WHERE seq > 5"),
-            [],
-        )
-        .unwrap();
-    }
+    let mut lines = f.lines();
+    lines.remove(f.line_of(5));
+    let lines: Vec<String> = lines.iter().map(|l| renumber(l, -1, 5)).collect();
+    f.write_lines(&lines);
     let finding = f.verify().unwrap_err();
     assert!(
         matches!(finding, Finding::Removed { missing: None, .. }),
@@ -263,18 +333,19 @@ async fn detects_removal_with_renumbering() {
 async fn detects_removed_first_events_and_tail() {
     let f = open(config(3));
     f.append(8).await;
-    f.db()
-        .execute("DELETE FROM events WHERE seq <= 2", [])
-        .unwrap();
+    let mut lines = f.lines();
+    lines.drain(..f.line_of(3));
+    f.write_lines(&lines);
     let finding = f.verify().unwrap_err();
     assert!(matches!(finding, Finding::Unanchored(_)), "{finding}");
     assert_eq!(named(&finding), 3);
 
+    // Events 5 and 6 go, the digest of 4..=6 after them stays.
     let f = open(config(3));
     f.append(8).await;
-    f.db()
-        .execute("DELETE FROM events WHERE seq >= 5", [])
-        .unwrap();
+    let mut lines = f.lines();
+    lines.drain(f.line_of(5)..=f.line_of(6));
+    f.write_lines(&lines);
     let finding = f.verify().unwrap_err();
     assert!(
         matches!(
@@ -294,16 +365,12 @@ async fn detects_reordered_events() {
     let f = open(config(100));
     f.append(8).await;
     let moved = f.event_id(4);
-    let db = f.db();
-    db.execute("UPDATE events SET seq = -1 WHERE seq = 3", [])
-        .unwrap();
-    db.execute("UPDATE events SET seq = 3 WHERE seq = 4", [])
-        .unwrap();
-    db.execute("UPDATE events SET seq = 4 WHERE seq = -1", [])
-        .unwrap();
+    let mut lines = f.lines();
+    lines.swap(f.line_of(3), f.line_of(4));
+    f.write_lines(&lines);
     let finding = f.verify().unwrap_err();
     assert!(matches!(finding, Finding::Reordered(_)), "{finding}");
-    assert_eq!(named(&finding), 3);
+    assert_eq!(named(&finding), 4);
     assert!(finding.to_string().contains(&moved));
 }
 
@@ -311,41 +378,20 @@ async fn detects_reordered_events() {
 async fn detects_an_inserted_event_even_with_a_valid_hash() {
     let f = open(config(100));
     f.append(8).await;
-    let db = f.db();
-    let (record, hash4): (String, Vec<u8>) = db
-        .query_row("SELECT record, hash FROM events WHERE seq = 4", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
-        .unwrap();
+    let mut lines = f.lines();
+    let i = f.line_of(4);
+    let (_, _, hash4, record) = parsed(&lines[i]);
     let forged = record.replace(&f.event_id(4), "forged-event");
     let forged_hash = event_hash(&hash4, forged.as_bytes());
-    for table in ["events", "event_resources"] {
-        db.execute(
-            &format!("UPDATE {table} SET seq = seq + 1000 WHERE seq > 4"),
-            [],
-        )
-        .unwrap();
-        db.execute(
-            &format!("UPDATE {table} SET seq = seq - 999 WHERE seq > 1000"),
-            [],
-        )
-        .unwrap();
-    }
-    db.execute(
-        "INSERT INTO events(seq, event_id, time_ms, account_id, event_source, event_name,
-            username, principal_arn, access_key_id, read_only, error_code, record, prev_hash, hash)
-         SELECT 5, 'forged-event', time_ms, account_id, event_source, event_name, username,
-            principal_arn, access_key_id, read_only, error_code, ?1, ?2, ?3
-         FROM events WHERE seq = 4",
-        params![forged, hash4, forged_hash.as_slice()],
-    )
-    .unwrap();
-    db.execute(
-        "INSERT INTO event_resources(name, seq, type)
-         SELECT name, 5, type FROM event_resources WHERE seq = 4",
-        [],
-    )
-    .unwrap();
+    let mut line = Vec::new();
+    segment::write_event_line(&mut line, 5, &hash4, &forged_hash, &forged);
+    let mut renumbered: Vec<String> = lines.iter().map(|l| renumber(l, 1, 5)).collect();
+    renumbered.insert(
+        i + 1,
+        String::from_utf8(line).unwrap().trim_end().to_string(),
+    );
+    lines = renumbered;
+    f.write_lines(&lines);
     let finding = f.verify().unwrap_err();
     assert!(matches!(finding, Finding::Inserted(_)), "{finding}");
     assert_eq!(named(&finding), 5);
@@ -358,27 +404,27 @@ async fn detects_a_rewritten_chain_through_the_digest() {
     f.append(8).await;
     // Alter event 2 and re-hash everything after it: the chain is self-consistent again, but
     // digest 1 signed the old hash of event 4.
-    let db = f.db();
-    let rows: Vec<(i64, String)> = db
-        .prepare("SELECT seq, record FROM events ORDER BY seq")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .map(Result::unwrap)
+    let mut prev = super::chain::GENESIS;
+    let lines: Vec<String> = f
+        .lines()
+        .into_iter()
+        .map(|line| {
+            let Some(Entry::Event(e)) = segment::parse_line(line.as_bytes()) else {
+                return line;
+            };
+            let record = if e.seq == 2 {
+                e.record.replace("req-1", "req-Z")
+            } else {
+                e.record.to_string()
+            };
+            let hash = event_hash(&prev, record.as_bytes());
+            let mut out = Vec::new();
+            segment::write_event_line(&mut out, e.seq, &prev, &hash, &record);
+            prev = hash;
+            String::from_utf8(out).unwrap().trim_end().to_string()
+        })
         .collect();
-    let mut prev = super::chain::GENESIS.to_vec();
-    for (seq, mut record) in rows {
-        if seq == 2 {
-            record = record.replace("req-1", "req-Z");
-        }
-        let hash = event_hash(&prev, record.as_bytes());
-        db.execute(
-            "UPDATE events SET record = ?1, prev_hash = ?2, hash = ?3 WHERE seq = ?4",
-            params![record, prev, hash.as_slice(), seq],
-        )
-        .unwrap();
-        prev = hash.to_vec();
-    }
+    f.write_lines(&lines);
     let finding = f.verify().unwrap_err();
     assert!(
         matches!(finding, Finding::Rewritten { first_seq: 1, .. }),
@@ -391,13 +437,18 @@ async fn detects_a_rewritten_chain_through_the_digest() {
 async fn detects_tampered_digests() {
     let f = open(config(2));
     f.append(6).await;
-    f.db()
-        .execute(
-            "UPDATE digests SET payload = replace(payload, '\"lastSeq\":4', '\"lastSeq\":5'),
-                last_seq = 5 WHERE last_seq = 4",
-            [],
-        )
-        .unwrap();
+    let lines: Vec<String> = f
+        .lines()
+        .into_iter()
+        .map(|l| {
+            if l.starts_with("{\"digest\"") && l.contains("\"lastSeq\":4") {
+                l.replace("\"lastSeq\":4", "\"lastSeq\":5")
+            } else {
+                l
+            }
+        })
+        .collect();
+    f.write_lines(&lines);
     let finding = f.verify().unwrap_err();
     assert!(
         matches!(&finding, Finding::DigestInvalid { reason, .. } if reason.contains("signature")),
@@ -406,9 +457,12 @@ async fn detects_tampered_digests() {
 
     let f = open(config(2));
     f.append(6).await;
-    f.db()
-        .execute("DELETE FROM digests WHERE last_seq = 4", [])
-        .unwrap();
+    let lines: Vec<String> = f
+        .lines()
+        .into_iter()
+        .filter(|l| !(l.starts_with("{\"digest\"") && l.contains("\"lastSeq\":4")))
+        .collect();
+    f.write_lines(&lines);
     let finding = f.verify().unwrap_err();
     assert!(
         matches!(&finding, Finding::DigestInvalid { reason, .. } if reason.contains("removed")),
@@ -418,9 +472,13 @@ async fn detects_tampered_digests() {
 
 #[tokio::test]
 async fn pruning_keeps_the_rest_verifiable() {
-    let f = open(config(3));
-    f.append(10).await; // times T0 .. T0+9s, digests at 3, 6, 9
-    // Keep events from T0+5s: the cut is the last digest boundary before seq 6, i.e. seq 3.
+    // A new segment at every digest (every 3 events).
+    let f = open(AuditConfig {
+        segment_bytes: 1,
+        ..config(3)
+    });
+    f.append(10).await; // times T0 .. T0+9s; segments: 1..=3 | 4..=6 | 7..=9 | 10
+    // Keep events from T0+5s: only the first segment is entirely older.
     assert_eq!(f.log.prune_before(T0 + 5_000).await.unwrap(), 3);
     let summary = f.verify().unwrap();
     assert_eq!(summary.range, Some((4, 10)));
@@ -428,14 +486,99 @@ async fn pruning_keeps_the_rest_verifiable() {
     assert!(summary.to_string().contains("pruned"));
     f.append(2).await;
     assert_eq!(f.verify().unwrap().range, Some((4, 12)));
-    // Prune everything: the tail is signed first, and new events still chain on.
+    // Prune everything: the current segment is closed first, and new events still chain on.
     f.clock.advance(60_000);
     assert_eq!(f.log.prune_before(f.clock.now_millis()).await.unwrap(), 9);
     assert_eq!(f.verify().unwrap().range, None);
     f.append(1).await;
     assert_eq!(f.verify().unwrap().range, Some((13, 13)));
-    // Nothing to prune.
+    // Nothing to prune; lookups no longer see pruned events.
     assert_eq!(f.log.prune_before(T0).await.unwrap(), 0);
+    let seqs: Vec<i64> = f
+        .log
+        .query(EventQuery::default())
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.seq)
+        .collect();
+    assert_eq!(seqs, [13]);
+}
+
+#[tokio::test]
+async fn recovery_sets_a_torn_write_aside_and_continues_the_chain() {
+    let f = open(config(100));
+    f.append(3).await;
+    f.log.close().await.unwrap();
+    // A crash in the middle of a group commit: half a line after the last synced one.
+    let path = f.segment_path(1);
+    let mut lines = f.lines();
+    lines.push("{\"seq\":4,\"prevHash\":\"00".into());
+    std::fs::write(&path, lines.join("\n")).unwrap();
+    let log = AuditLog::open(
+        f.dir.path(),
+        &f.root,
+        Arc::new(f.clock.clone()),
+        config(100),
+    )
+    .unwrap();
+    let f = Fixture { log, ..f };
+    f.append(1).await;
+    assert_eq!(f.verify().unwrap().range, Some((1, 4)));
+    let torn: Vec<_> = std::fs::read_dir(f.dir.path().join(LOG_DIR))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains(".torn-"))
+        .collect();
+    assert_eq!(torn.len(), 1);
+}
+
+#[tokio::test]
+async fn events_from_the_old_single_database_move_into_segments() {
+    let f = open(config(2));
+    f.append(5).await;
+    let expected = f.lines();
+    f.log.close().await.unwrap();
+    // Rebuild what a data directory from before the segment files held: events and digests
+    // in audit.db.
+    let db = Connection::open(f.dir.path().join(AUDIT_FILE)).unwrap();
+    db.execute_batch(
+        "CREATE TABLE events (seq INTEGER PRIMARY KEY, event_id TEXT, record TEXT NOT NULL,
+             prev_hash BLOB NOT NULL, hash BLOB NOT NULL);
+         CREATE TABLE digests (id INTEGER PRIMARY KEY, first_seq INTEGER, last_seq INTEGER,
+             payload TEXT NOT NULL, signature BLOB NOT NULL);",
+    )
+    .unwrap();
+    for line in &expected {
+        match segment::parse_line(line.as_bytes()).unwrap() {
+            Entry::Event(e) => db
+                .execute(
+                    "INSERT INTO events(seq, record, prev_hash, hash) VALUES (?1, ?2, ?3, ?4)",
+                    params![e.seq, e.record, e.prev_hash.as_slice(), e.hash.as_slice()],
+                )
+                .unwrap(),
+            Entry::Digest(d) => db
+                .execute(
+                    "INSERT INTO digests(first_seq, last_seq, payload, signature)
+                     VALUES (?1, ?2, ?3, ?4)",
+                    params![
+                        d.payload.first_seq,
+                        d.payload.last_seq,
+                        d.payload_text,
+                        d.signature
+                    ],
+                )
+                .unwrap(),
+        };
+    }
+    drop(db);
+    std::fs::remove_dir_all(f.dir.path().join(LOG_DIR)).unwrap();
+    let log = AuditLog::open(f.dir.path(), &f.root, Arc::new(f.clock.clone()), config(2)).unwrap();
+    let f = Fixture { log, ..f };
+    assert_eq!(f.lines(), expected);
+    f.append(1).await;
+    assert_eq!(f.verify().unwrap().range, Some((1, 6)));
+    assert_eq!(f.log.query(EventQuery::default()).await.unwrap().len(), 6);
 }
 
 #[tokio::test]
@@ -530,18 +673,17 @@ async fn lookups_filter_and_page() {
 
 #[tokio::test]
 async fn a_failed_append_fails_and_the_log_recovers() {
-    let mut c = config(100);
-    c.busy_timeout = Duration::from_millis(0);
+    let c = config(100);
+    let fail = c.fail_writes.clone();
     let f = open(c);
     f.append(2).await;
-    let blocker = f.db();
-    blocker.execute_batch("BEGIN IMMEDIATE;").unwrap();
+    fail.store(true, std::sync::atomic::Ordering::Relaxed);
     let err = f.log.append(&entry("Blocked", T0)).await.unwrap_err();
     assert!(matches!(err, AuditError::Storage(_)), "{err}");
     assert!(!f.log.writable().await);
-    blocker.execute_batch("ROLLBACK;").unwrap();
-    f.log.append(&entry("After", T0)).await.unwrap();
+    fail.store(false, std::sync::atomic::Ordering::Relaxed);
     assert!(f.log.writable().await);
+    f.log.append(&entry("After", T0)).await.unwrap();
     let summary = f.verify().unwrap();
     assert_eq!(summary.events, 3);
     assert_eq!(
