@@ -194,7 +194,11 @@ fn print_events(
         }
     };
     refresh();
-    let conn = index::open_read_only(&path).map_err(|e| e.to_string())?;
+    let index_path = log_dir.join(index::INDEX_FILE);
+    if !index_path.exists() {
+        return Err(format!("{} does not exist", index_path.display()));
+    }
+    let conn = index::open_read_only(&index_path).map_err(|e| e.to_string())?;
     let mut remaining = if q.limit == 0 { usize::MAX } else { q.limit };
     loop {
         q.limit = remaining.min(BATCH);
