@@ -7,14 +7,15 @@
 mod common;
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use aws_sdk_secretsmanager::primitives::Blob;
 use common::{ACCOUNT, RawResponse, Signing, TestServer, unique};
 use http::HeaderMap;
-use rusqlite::{Connection, params};
+use rusqlite::Connection;
 use serde_json::{Value, json};
 use strongbox::auth::sigv4::{SigningParams, sign_headers};
 use strongbox::clock::Clock;
@@ -347,23 +348,140 @@ async fn server_with_events() -> TestServer {
     server
 }
 
-fn audit_db(server: &TestServer) -> Connection {
-    Connection::open(server.dir.path().join("audit.db")).unwrap()
+/// The first segment of the durable log: every test server's events are in it.
+fn segment_path(server: &TestServer) -> PathBuf {
+    server.dir.path().join("audit").join("log-000001.jsonl")
 }
 
-fn event_id(db: &Connection, seq: i64) -> String {
-    db.query_row(
-        "SELECT event_id FROM events WHERE seq = ?1",
-        params![seq],
-        |r| r.get(0),
-    )
-    .unwrap()
+/// The lookup index, derived from the segments by the server's indexer.
+fn index_db(server: &TestServer) -> Connection {
+    Connection::open(server.dir.path().join("audit").join("index.db")).unwrap()
+}
+
+/// Waits until the indexer has caught up with `events` events, so that what `strongbox audit
+/// verify` compares the records with does not change under the test.
+async fn wait_indexed(server: &TestServer, events: i64) {
+    let db = index_db(server);
+    for _ in 0..500 {
+        let indexed: i64 = db
+            .query_row("SELECT coalesce(max(seq), 0) FROM events", [], |r| r.get(0))
+            .unwrap();
+        if indexed >= events {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("the audit index never reached seq {events}");
+}
+
+/// The complete lines of a segment, without their newlines: the current segment is zero-filled
+/// ahead of its data, and what follows the last newline is that fill, not a line.
+fn segment_lines(path: &Path) -> Vec<String> {
+    let bytes = std::fs::read(path).unwrap();
+    let end = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    assert!(
+        bytes[end..].iter().all(|&b| b == 0),
+        "only zero fill follows the last line"
+    );
+    String::from_utf8(bytes[..end].to_vec())
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// Writes `lines` back as the whole segment (without the zero fill, which readers ignore).
+fn write_segment(path: &Path, lines: &[String]) {
+    let mut out = String::new();
+    for line in lines {
+        out.push_str(line);
+        out.push('\n');
+    }
+    std::fs::write(path, out).unwrap();
+}
+
+/// One event line, taken apart by hand (the test does not trust the server's parser).
+struct EventLine {
+    seq: i64,
+    prev_hash: String,
+    hash: String,
+    /// The record exactly as hashed: the bytes after `"record":` up to the line's closing `}`.
+    record: String,
+}
+
+impl EventLine {
+    /// `None` for a digest line.
+    fn parse(line: &str) -> Option<Self> {
+        let value: Value = serde_json::from_str(line).expect("every line is JSON");
+        if value.get("digest").is_some() {
+            return None;
+        }
+        // The writer puts seq, prevHash and hash (hex, no quotes or commas) before the record.
+        const KEY: &str = ",\"record\":";
+        let start = line.find(KEY).expect("an event line has a record") + KEY.len();
+        let record = line[start..line.len() - 1].to_string();
+        assert_eq!(
+            serde_json::from_str::<Value>(&record).unwrap(),
+            value["record"]
+        );
+        Some(Self {
+            seq: value["seq"].as_i64().unwrap(),
+            prev_hash: value["prevHash"].as_str().unwrap().to_string(),
+            hash: value["hash"].as_str().unwrap().to_string(),
+            record,
+        })
+    }
+
+    fn event_id(&self) -> String {
+        let record: Value = serde_json::from_str(&self.record).unwrap();
+        record["eventID"].as_str().unwrap().to_string()
+    }
+
+    /// The line, as the server writes it.
+    fn line(&self) -> String {
+        format!(
+            "{{\"seq\":{},\"prevHash\":\"{}\",\"hash\":\"{}\",\"record\":{}}}",
+            self.seq, self.prev_hash, self.hash, self.record
+        )
+    }
+}
+
+/// The index in `lines` of the line of event `seq` (digest lines are skipped).
+fn line_of(lines: &[String], seq: i64) -> usize {
+    lines
+        .iter()
+        .position(|l| EventLine::parse(l).is_some_and(|e| e.seq == seq))
+        .unwrap_or_else(|| panic!("no line for seq {seq}"))
+}
+
+fn event_at(lines: &[String], seq: i64) -> EventLine {
+    EventLine::parse(&lines[line_of(lines, seq)]).unwrap()
+}
+
+/// A server with the six events of [`server_with_events`], indexed, and its segment's lines.
+async fn tamperable() -> (TestServer, PathBuf, Vec<String>) {
+    let server = server_with_events().await;
+    wait_indexed(&server, 6).await;
+    let path = segment_path(&server);
+    let lines = segment_lines(&path);
+    let mut events = Vec::new();
+    for line in &lines {
+        if let Some(e) = EventLine::parse(line) {
+            // Taken apart and put back together, a line is unchanged.
+            assert_eq!(&e.line(), line);
+            events.push(e.seq);
+        }
+    }
+    assert_eq!(events, [1, 2, 3, 4, 5, 6]);
+    // With the test defaults (a digest every 1000 events or 60 s) no digest is among these
+    // lines; the tampering below goes by sequence number, so one would be left in place.
+    (server, path, lines)
 }
 
 #[tokio::test]
 async fn verify_passes_then_names_each_kind_of_tampering() {
     // Untouched.
-    let server = server_with_events().await;
+    let (server, path, lines) = tamperable().await;
     let (code, out) = verify(server.dir.path());
     assert_eq!(code, 0, "{out}");
     assert!(
@@ -371,24 +489,22 @@ async fn verify_passes_then_names_each_kind_of_tampering() {
         "{out}"
     );
 
-    // Altered.
-    let db = audit_db(&server);
-    let id = event_id(&db, 3);
-    db.execute(
-        "UPDATE events SET record = replace(record, '\"readOnly\":true', '\"readOnly\":false')
-         WHERE seq = 3",
-        [],
-    )
-    .unwrap();
+    // Altered: the record changed, its hash not.
+    let mut tampered = lines.clone();
+    let at = line_of(&tampered, 3);
+    let id = event_at(&tampered, 3).event_id();
+    assert!(tampered[at].contains("\"readOnly\":true"));
+    tampered[at] = tampered[at].replace("\"readOnly\":true", "\"readOnly\":false");
+    write_segment(&path, &tampered);
     let (code, out) = verify(server.dir.path());
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("was altered") && out.contains(&id), "{out}");
 
     // Removed.
-    let server = server_with_events().await;
-    let db = audit_db(&server);
-    let next = event_id(&db, 5);
-    db.execute("DELETE FROM events WHERE seq = 4", []).unwrap();
+    let (server, path, mut lines) = tamperable().await;
+    let next = event_at(&lines, 5).event_id();
+    lines.remove(line_of(&lines, 4));
+    write_segment(&path, &lines);
     let (code, out) = verify(server.dir.path());
     assert_eq!(code, 1, "{out}");
     assert!(
@@ -396,19 +512,37 @@ async fn verify_passes_then_names_each_kind_of_tampering() {
         "{out}"
     );
 
-    // Inserted, with a correctly chained hash, the rest renumbered.
-    let server = server_with_events().await;
-    let db = audit_db(&server);
-    let (record, hash): (String, Vec<u8>) = db
-        .query_row("SELECT record, hash FROM events WHERE seq = 3", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
-        .unwrap();
-    let forged = record.replace(&event_id(&db, 3), "forged-event-id");
+    // Inserted after seq 3, with a correctly chained hash, the rest renumbered.
+    let (server, path, mut lines) = tamperable().await;
+    let third = event_at(&lines, 3);
+    let record = third.record.replace(&third.event_id(), "forged-event-id");
     let mut h = ring::digest::Context::new(&ring::digest::SHA256);
-    h.update(&hash);
-    h.update(forged.as_bytes());
-    let forged_hash = h.finish().as_ref().to_vec();
+    h.update(&hex::decode(&third.hash).unwrap());
+    h.update(record.as_bytes());
+    let forged = EventLine {
+        seq: 4,
+        prev_hash: third.hash.clone(),
+        hash: hex::encode(h.finish().as_ref()),
+        record,
+    };
+    for line in lines.iter_mut() {
+        if let Some(mut e) = EventLine::parse(line)
+            && e.seq > 3
+        {
+            e.seq += 1;
+            *line = e.line();
+        }
+    }
+    let at = line_of(&lines, 3) + 1;
+    lines.insert(at, forged.line());
+    write_segment(&path, &lines);
+    // The index still describes the real seq 4: the forged event does not match it.
+    let (code, out) = verify(server.dir.path());
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("forged-event-id"), "{out}");
+    // Forged in the index too (renumbered, and a row for the forged event), the chain
+    // still gives it away.
+    let db = index_db(&server);
     for table in ["events", "event_resources"] {
         db.execute(&format!("UPDATE {table} SET seq = -seq WHERE seq > 3"), [])
             .unwrap();
@@ -419,12 +553,14 @@ async fn verify_passes_then_names_each_kind_of_tampering() {
         .unwrap();
     }
     db.execute(
-        "INSERT INTO events(seq, event_id, time_ms, account_id, event_source, event_name,
-            username, principal_arn, access_key_id, read_only, error_code, record, prev_hash, hash)
-         SELECT 4, 'forged-event-id', time_ms, account_id, event_source, event_name, username,
-            principal_arn, access_key_id, read_only, error_code, ?1, ?2, ?3
+        "INSERT INTO events(seq, segment, offset, length, event_id, time_ms, account_id,
+            event_source, event_name, username, principal_arn, access_key_id, read_only,
+            error_code)
+         SELECT 4, segment, offset, length, 'forged-event-id', time_ms, account_id,
+            event_source, event_name, username, principal_arn, access_key_id, read_only,
+            error_code
          FROM events WHERE seq = 3",
-        params![forged, hash, forged_hash],
+        [],
     )
     .unwrap();
     db.execute(
@@ -441,15 +577,11 @@ async fn verify_passes_then_names_each_kind_of_tampering() {
     );
 
     // Reordered.
-    let server = server_with_events().await;
-    let db = audit_db(&server);
-    let moved = event_id(&db, 5);
-    db.execute_batch(
-        "UPDATE events SET seq = -1 WHERE seq = 4;
-         UPDATE events SET seq = 4 WHERE seq = 5;
-         UPDATE events SET seq = 5 WHERE seq = -1;",
-    )
-    .unwrap();
+    let (server, path, mut lines) = tamperable().await;
+    let moved = event_at(&lines, 5).event_id();
+    let (four, five) = (line_of(&lines, 4), line_of(&lines, 5));
+    lines.swap(four, five);
+    write_segment(&path, &lines);
     let (code, out) = verify(server.dir.path());
     assert_eq!(code, 1, "{out}");
     assert!(
@@ -457,7 +589,6 @@ async fn verify_passes_then_names_each_kind_of_tampering() {
         "{out}"
     );
 }
-
 #[tokio::test]
 async fn lookup_and_export_commands() {
     let server = server_with_events().await;
@@ -526,8 +657,10 @@ async fn lookup_and_export_commands() {
 #[tokio::test]
 async fn a_failed_audit_append_fails_the_request_without_the_secret() {
     captured_logs();
+    let fail_writes = Arc::new(AtomicBool::new(false));
+    let switch = fail_writes.clone();
     let server = TestServer::start_with(tempfile::tempdir().unwrap(), |config| {
-        config.audit.busy_timeout = std::time::Duration::ZERO;
+        config.audit.fail_writes = switch;
     })
     .await;
     let name = unique("blocked");
@@ -539,8 +672,8 @@ async fn a_failed_audit_append_fails_the_request_without_the_secret() {
         .send()
         .await
         .unwrap();
-    let blocker = audit_db(&server);
-    blocker.execute_batch("BEGIN IMMEDIATE;").unwrap();
+    // Every write to the log fails from here on, as on a full or failing disk.
+    fail_writes.store(true, Ordering::SeqCst);
     let body = json!({"SecretId": name}).to_string();
     let r = server.raw("secretsmanager.GetSecretValue", &body).await;
     assert_eq!(r.status, 500);
@@ -552,7 +685,7 @@ async fn a_failed_audit_append_fails_the_request_without_the_secret() {
     assert!(!String::from_utf8_lossy(&r.body).contains("do-not-send-me"));
     let ready = server.send("GET", "/ready", &HeaderMap::new(), b"").await;
     assert_eq!(ready.status, 503);
-    blocker.execute_batch("ROLLBACK;").unwrap();
+    fail_writes.store(false, Ordering::SeqCst);
     let r = server.raw("secretsmanager.GetSecretValue", &body).await;
     assert_eq!(r.status, 200);
     assert_eq!(r.json()["SecretString"], "do-not-send-me");
@@ -663,15 +796,36 @@ fn xml_text(xml: &str, tag: &str) -> String {
     xml[start..end].to_string()
 }
 
-/// Every bytes of every file in `dir` whose name starts with `prefix` (the database, its WAL
-/// and shared-memory files).
-fn files_bytes(dir: &Path, prefix: &str) -> Vec<u8> {
+/// Every byte of every file the audit log keeps in the data directory `dir`: `audit.db` (the
+/// wrapped signing key) with its WAL and shared-memory files, and everything under `audit/`
+/// (the segments, any torn tail set aside, and the index with its WAL and shared memory).
+fn audit_files_bytes(dir: &Path) -> Vec<u8> {
+    fn all_under(dir: &Path, out: &mut Vec<u8>, files: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                all_under(&path, out, files);
+            } else {
+                out.extend(std::fs::read(&path).unwrap());
+                files.push(path.display().to_string());
+            }
+        }
+    }
     let mut out = Vec::new();
+    let mut files = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {
         let entry = entry.unwrap();
-        if entry.file_name().to_string_lossy().starts_with(prefix) {
+        if entry.file_name().to_string_lossy().starts_with("audit.db") {
             out.extend(std::fs::read(entry.path()).unwrap());
+            files.push(entry.path().display().to_string());
         }
+    }
+    all_under(&dir.join("audit"), &mut out, &mut files);
+    for expected in ["audit.db", "audit/log-000001.jsonl", "audit/index.db"] {
+        assert!(
+            files.iter().any(|f| f.ends_with(expected)),
+            "{expected} is among the audit files scanned: {files:?}"
+        );
     }
     out
 }
@@ -867,12 +1021,19 @@ async fn secrets_never_reach_logs_audit_or_metrics() {
     }
 
     let metrics = server.send("GET", "/metrics", &HeaderMap::new(), b"").await;
-    let audit = files_bytes(server.dir.path(), "audit.db");
+    let audit = audit_files_bytes(server.dir.path());
     let logs = logs.lock().unwrap().clone();
     assert!(
         String::from_utf8_lossy(&logs).contains(&admin_id),
         "the capture works: the access key id is logged"
     );
+    for audited in [admin_id.as_bytes(), name.as_bytes(), user.as_bytes()] {
+        assert!(
+            audit.windows(audited.len()).any(|w| w == audited),
+            "the scan works: {} is in the audit files",
+            String::from_utf8_lossy(audited)
+        );
+    }
     use base64::Engine;
     let binary_b64 = base64::engine::general_purpose::STANDARD.encode(&binary);
     for (what, secret) in [
