@@ -256,6 +256,9 @@ struct Verifier<'a> {
     anchored_after: i64,
     events: u64,
     digests: Vec<SeenDigest>,
+    /// The first index column that disagrees with its record; reported only if the chain
+    /// itself is intact, since a break in the chain (an inserted line, say) explains it.
+    column_mismatch: Option<Finding>,
 }
 
 fn label_of(e: &EventLine<'_>, record: Option<&EventIndex>) -> EventLabel {
@@ -350,10 +353,11 @@ impl Verifier<'_> {
                 missing: Some((self.expected_seq, e.seq - 1)),
             });
         }
-        if let Some(conn) = self.index
+        if self.column_mismatch.is_none()
+            && let Some(conn) = self.index
             && let Some(column) = column_mismatch(conn, e.seq, &record)?
         {
-            return Err(Finding::AlteredColumn(label, column));
+            self.column_mismatch = Some(Finding::AlteredColumn(label.clone(), column));
         }
         self.events += 1;
         self.expected_prev = e.hash;
@@ -485,6 +489,9 @@ impl Verifier<'_> {
                 digest_last_seq: d.last_seq,
             });
         }
+        if let Some(finding) = self.column_mismatch {
+            return Err(finding);
+        }
         Ok(Summary {
             events: self.events,
             range: self.first_seq.zip(last_seq),
@@ -585,6 +592,7 @@ pub fn verify(
         anchored_after: 0,
         events: 0,
         digests: Vec::new(),
+        column_mismatch: None,
     };
     for (i, (_, path)) in segments.iter().enumerate() {
         let bytes = read_segment(path)?;
