@@ -490,7 +490,7 @@ pub(super) struct Indexer {
 /// Most rows the indexer puts in one transaction.
 const INDEX_BATCH: usize = 16_384;
 /// How long the indexer gathers rows before a transaction.
-const GATHER: Duration = Duration::from_millis(200);
+const GATHER: Duration = Duration::from_millis(1000);
 /// How often an idle indexer checks that it has seen everything the writer made durable.
 const IDLE_CHECK: Duration = Duration::from_millis(500);
 
