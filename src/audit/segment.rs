@@ -20,7 +20,7 @@
 //! its bytes are kept beside the segment (`.torn-<offset>`), not deleted.
 
 use std::fs::{self, File, OpenOptions};
-use std::io;
+use std::io::{self, Write as _};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
@@ -168,7 +168,9 @@ pub fn write_event_line(
 ) {
     let mut hex_buf = [0u8; HASH_LEN * 2];
     out.extend_from_slice(b"{\"seq\":");
-    out.extend_from_slice(seq.to_string().as_bytes());
+    // Formatting into the Vec itself: no temporary String per event. Writing to a Vec cannot
+    // fail.
+    let _ = write!(out, "{seq}");
     out.extend_from_slice(b",\"prevHash\":\"");
     out.extend_from_slice(hex_of(prev_hash, &mut hex_buf));
     out.extend_from_slice(b"\",\"hash\":\"");

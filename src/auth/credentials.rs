@@ -153,14 +153,14 @@ pub struct StoredCredential {
 /// Looks up credentials by access key id. Implementations must be cheap: this runs on every
 /// request.
 pub trait CredentialStore: Send + Sync {
-    /// The credential for `access_key_id`, if one exists.
-    fn lookup(&self, access_key_id: &str) -> Option<StoredCredential>;
+    /// The credential for `access_key_id`, if one exists (shared: no copy per request).
+    fn lookup(&self, access_key_id: &str) -> Option<Arc<StoredCredential>>;
 }
 
 /// An in-memory credential table, loaded from the database at start and updated on change.
 #[derive(Debug, Default)]
 pub struct MemoryCredentialStore {
-    keys: RwLock<HashMap<String, StoredCredential>>,
+    keys: RwLock<HashMap<String, Arc<StoredCredential>>>,
 }
 
 impl MemoryCredentialStore {
@@ -172,7 +172,7 @@ impl MemoryCredentialStore {
     /// Adds or replaces a credential.
     pub fn insert(&self, access_key_id: &str, credential: StoredCredential) {
         if let Ok(mut keys) = self.keys.write() {
-            keys.insert(access_key_id.to_string(), credential);
+            keys.insert(access_key_id.to_string(), Arc::new(credential));
         }
     }
 
@@ -185,6 +185,10 @@ impl MemoryCredentialStore {
 
     /// Replaces every credential at once, so no request sees a half-built table.
     pub fn replace_all(&self, credentials: HashMap<String, StoredCredential>) {
+        let credentials = credentials
+            .into_iter()
+            .map(|(id, credential)| (id, Arc::new(credential)))
+            .collect();
         if let Ok(mut keys) = self.keys.write() {
             *keys = credentials;
         }
@@ -192,7 +196,7 @@ impl MemoryCredentialStore {
 }
 
 impl CredentialStore for MemoryCredentialStore {
-    fn lookup(&self, access_key_id: &str) -> Option<StoredCredential> {
+    fn lookup(&self, access_key_id: &str) -> Option<Arc<StoredCredential>> {
         self.keys.read().ok()?.get(access_key_id).cloned()
     }
 }

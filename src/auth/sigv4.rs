@@ -204,20 +204,27 @@ pub(crate) fn parse_authorization_with_date(
         )));
     };
 
-    let parts: Vec<&str> = credential.split('/').collect();
-    let [access_key_id, date, region, service, terminator] = parts.as_slice() else {
+    let mut parts = credential.split('/');
+    let (Some(access_key_id), Some(date), Some(region), Some(service), Some(terminator), None) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
         return Err(AuthError::IncompleteSignature(format!(
             "Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '{credential}'"
         )));
     };
 
     Ok(ParsedAuthorization {
-        access_key_id: (*access_key_id).to_string(),
+        access_key_id: access_key_id.to_string(),
         scope: CredentialScope {
-            date: (*date).to_string(),
-            region: (*region).to_string(),
-            service: (*service).to_string(),
-            terminator: (*terminator).to_string(),
+            date: date.to_string(),
+            region: region.to_string(),
+            service: service.to_string(),
+            terminator: terminator.to_string(),
         },
         signed_headers: normalize_signed_headers(signed_headers.split(';')),
         signature: signature.to_string(),
@@ -316,13 +323,18 @@ fn reencode(component: &str) -> String {
 /// runs of whitespace collapsed to one space, joined by `,`. An absent header gives `""`.
 pub fn canonical_header_value(headers: &HeaderMap, name: &str) -> String {
     let mut out = String::new();
+    push_header_value(&mut out, headers, name);
+    out
+}
+
+/// Appends the canonical value of header `name` (see [`canonical_header_value`]) to `out`.
+fn push_header_value(out: &mut String, headers: &HeaderMap, name: &str) {
     for (i, value) in headers.get_all(name).iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
-        push_trimmed(&mut out, value.as_bytes());
+        push_trimmed(out, value.as_bytes());
     }
-    out
 }
 
 /// Appends `value` with leading and trailing whitespace removed and inner runs collapsed.
@@ -352,25 +364,54 @@ pub fn canonical_request(
     signed_headers: &[&str],
     payload_hash: &str,
 ) -> String {
-    let names = normalize_signed_headers(signed_headers.iter().copied());
-    let mut out = String::with_capacity(256);
+    // The verifier passes names it already normalised; only others are copied.
+    let normalized;
+    let names: &[&str] = if is_normalized(signed_headers) {
+        signed_headers
+    } else {
+        normalized = normalize_signed_headers(signed_headers.iter().copied());
+        &normalized.iter().map(String::as_str).collect::<Vec<_>>()
+    };
+    let mut out = String::with_capacity(512);
     out.push_str(method);
     out.push('\n');
-    out.push_str(&canonical_uri(path));
+    if path == "/" {
+        out.push('/');
+    } else {
+        out.push_str(&canonical_uri(path));
+    }
     out.push('\n');
-    out.push_str(&canonical_query_string(query));
+    if !query.is_empty() {
+        out.push_str(&canonical_query_string(query));
+    }
     out.push('\n');
-    for name in &names {
+    for name in names {
         out.push_str(name);
         out.push(':');
-        out.push_str(&canonical_header_value(headers, name));
+        push_header_value(&mut out, headers, name);
         out.push('\n');
     }
     out.push('\n');
-    out.push_str(&names.join(";"));
+    for (i, name) in names.iter().enumerate() {
+        if i > 0 {
+            out.push(';');
+        }
+        out.push_str(name);
+    }
     out.push('\n');
     out.push_str(payload_hash);
     out
+}
+
+/// True when `names` are already lower case, sorted, unique, non-empty and trimmed: the form
+/// [`normalize_signed_headers`] produces.
+fn is_normalized(names: &[&str]) -> bool {
+    names.iter().all(|n| {
+        !n.is_empty()
+            && !n
+                .bytes()
+                .any(|b| b.is_ascii_uppercase() || b.is_ascii_whitespace())
+    }) && names.windows(2).all(|w| w[0] < w[1])
 }
 
 /// The SigV4 string to sign: algorithm, timestamp (`YYYYMMDDTHHMMSSZ`), scope

@@ -68,15 +68,39 @@ fn with_common_headers(
     request_id: &str,
     now: crate::clock::EpochMillis,
 ) -> Response<Full<Bytes>> {
+    /// Header names are case-insensitive and HTTP/1 sends them in lower case; a static name
+    /// costs no allocation per response.
+    static REQUEST_ID: header::HeaderName = header::HeaderName::from_static("x-amzn-requestid");
     if let Ok(v) = HeaderValue::from_str(request_id) {
-        response.headers_mut().insert("x-amzn-RequestId", v);
+        response.headers_mut().insert(&REQUEST_ID, v);
     }
-    let at =
-        std::time::UNIX_EPOCH + std::time::Duration::from_millis(u64::try_from(now).unwrap_or(0));
-    if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(at)) {
-        response.headers_mut().insert(header::DATE, v);
+    if let Some(date) = http_date(now) {
+        response.headers_mut().insert(header::DATE, date);
     }
     response
+}
+
+/// The `Date` header for `now`, formatted once per second per thread (cloning a
+/// `HeaderValue` shares its bytes).
+fn http_date(now: crate::clock::EpochMillis) -> Option<HeaderValue> {
+    thread_local! {
+        static CACHED: std::cell::RefCell<Option<(i64, HeaderValue)>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    let second = now.div_euclid(1000);
+    CACHED.with(|cached| {
+        let mut cached = cached.borrow_mut();
+        if let Some((at, value)) = cached.as_ref()
+            && *at == second
+        {
+            return Some(value.clone());
+        }
+        let at = std::time::UNIX_EPOCH
+            + std::time::Duration::from_secs(u64::try_from(second).unwrap_or(0));
+        let value = HeaderValue::from_str(&httpdate::fmt_http_date(at)).ok()?;
+        *cached = Some((second, value.clone()));
+        Some(value)
+    })
 }
 
 fn json_response(body: Vec<u8>) -> Response<Full<Bytes>> {
