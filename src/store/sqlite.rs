@@ -180,11 +180,43 @@ where
 /// "done" before its write is durable.
 struct Writer {
     queue: std::sync::mpsc::Sender<Box<dyn WriteJob>>,
+    /// Dropped with the writer: stops the checkpoint thread.
+    _checkpoints: std::sync::mpsc::Sender<()>,
 }
 
+/// How often the checkpoint thread looks for committed WAL frames to copy into the database.
+const CHECKPOINT_INTERVAL: std::time::Duration = std::time::Duration::from_millis(250);
+/// The writer checkpoints by itself only past this many WAL pages (64 MiB): a safety net for a
+/// checkpoint thread that cannot keep up.
+const WRITER_AUTOCHECKPOINT_PAGES: i64 = 16_384;
+
 impl Writer {
-    fn start(conn: Connection, generation: Generation) -> std::io::Result<Self> {
+    fn start(conn: Connection, path: &Path, generation: Generation) -> std::io::Result<Self> {
         let (queue, jobs) = std::sync::mpsc::channel::<Box<dyn WriteJob>>();
+        // Checkpoints (copying WAL frames into the database file and syncing it) run on their
+        // own thread and connection, as PASSIVE checkpoints that never block the writer: a
+        // write waits for its own commit's sync only, not for the database file's.
+        let _ = conn.pragma_update(None, "wal_autocheckpoint", WRITER_AUTOCHECKPOINT_PAGES);
+        let (checkpoints, stop) = std::sync::mpsc::channel::<()>();
+        let checkpointer = open_connection(path).map_err(std::io::Error::other)?;
+        let seen = generation.clone();
+        std::thread::Builder::new()
+            .name("strongbox-sqlite-checkpoint".into())
+            .spawn(move || {
+                let mut last = seen.current();
+                while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                    stop.recv_timeout(CHECKPOINT_INTERVAL)
+                {
+                    let now = seen.current();
+                    if now != last {
+                        last = now;
+                        if let Err(e) = checkpointer.execute_batch("PRAGMA wal_checkpoint(PASSIVE)")
+                        {
+                            tracing::warn!(error = %e, "store checkpoint failed");
+                        }
+                    }
+                }
+            })?;
         std::thread::Builder::new()
             .name("strongbox-sqlite-writer".into())
             .spawn(move || {
@@ -205,7 +237,10 @@ impl Writer {
                     }
                 }
             })?;
-        Ok(Self { queue })
+        Ok(Self {
+            queue,
+            _checkpoints: checkpoints,
+        })
     }
 }
 
@@ -259,7 +294,7 @@ impl SqliteStore {
         let generation = Generation::default();
         Ok(Self {
             path: path.to_path_buf(),
-            writer: Arc::new(Writer::start(writer, generation.clone()).map_err(backend)?),
+            writer: Arc::new(Writer::start(writer, path, generation.clone()).map_err(backend)?),
             readers: Arc::new(Mutex::new(Vec::new())),
             secrets: Arc::new(ReadCache::new(generation.clone())),
             staged: Arc::new(ReadCache::new(generation)),
