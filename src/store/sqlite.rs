@@ -185,10 +185,10 @@ struct Writer {
 }
 
 /// How often the checkpoint thread looks for committed WAL frames to copy into the database.
-const CHECKPOINT_INTERVAL: std::time::Duration = std::time::Duration::from_millis(250);
-/// The writer checkpoints by itself only past this many WAL pages (64 MiB): a safety net for a
-/// checkpoint thread that cannot keep up.
-const WRITER_AUTOCHECKPOINT_PAGES: i64 = 16_384;
+const CHECKPOINT_INTERVAL: std::time::Duration = std::time::Duration::from_millis(100);
+/// The writer checkpoints by itself only past this many WAL pages (16 MiB): a safety net for a
+/// checkpoint thread that cannot keep up (and a bound on the WAL a restart must read).
+const WRITER_AUTOCHECKPOINT_PAGES: i64 = 4_096;
 
 impl Writer {
     fn start(conn: Connection, path: &Path, generation: Generation) -> std::io::Result<Self> {
