@@ -192,6 +192,20 @@ async fn chain_survives_reopen() {
 }
 
 #[tokio::test]
+async fn a_clean_close_signs_the_tail() {
+    let f = open(config(100));
+    f.append(3).await;
+    assert_eq!(f.verify().unwrap().signed_through, 0);
+    f.log.close().await.unwrap();
+    let summary = f.verify().unwrap();
+    assert_eq!((summary.events, summary.signed_through), (3, 3));
+    assert!(matches!(
+        f.log.append(&entry("Late", T0)).await,
+        Err(AuditError::Closed)
+    ));
+}
+
+#[tokio::test]
 async fn concurrent_appends_all_land_in_one_chain() {
     let f = open(config(1000));
     let mut tasks = tokio::task::JoinSet::new();
