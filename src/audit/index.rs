@@ -108,7 +108,8 @@ pub fn open_checked(log_dir: &Path, busy_timeout: Duration) -> Result<Connection
         _ => {
             tracing::warn!(
                 index = %path.display(),
-                "audit index may be damaged (the machine restarted while it was open):                  rebuilding it from the log"
+                "audit index may be damaged (unreadable, or the machine restarted while it was \
+                 open): rebuilding it from the log"
             );
             for suffix in ["", "-wal", "-shm"] {
                 let file = log_dir.join(format!("{INDEX_FILE}{suffix}"));
@@ -127,10 +128,10 @@ pub fn open_checked(log_dir: &Path, busy_timeout: Duration) -> Result<Connection
     // Durably "open in this boot, not clean" before any unsynced write.
     conn.pragma_update(None, "synchronous", "FULL")
         .map_err(storage)?;
-    conn.execute_batch(&format!(
-        "INSERT OR REPLACE INTO index_meta(key, value) VALUES ('boot_id', '{}'), ('clean', '0');",
-        boot.replace('\'', "")
-    ))
+    conn.execute(
+        "INSERT OR REPLACE INTO index_meta(key, value) VALUES ('boot_id', ?1), ('clean', '0')",
+        params![boot],
+    )
     .map_err(storage)?;
     conn.pragma_update(None, "synchronous", "OFF")
         .map_err(storage)?;
@@ -154,45 +155,24 @@ pub fn mark_clean(conn: &Connection) -> Result<(), AuditError> {
 }
 
 fn open_raw(path: &Path, busy_timeout: Duration) -> Result<Connection, AuditError> {
-    let conn = Connection::open(path).map_err(storage)?;
-    conn.busy_timeout(busy_timeout).map_err(storage)?;
-    conn.pragma_update(None, "journal_mode", "WAL")
-        .map_err(storage)?;
+    let conn = open_wal(path, busy_timeout)?;
     // 32 MiB of page cache: index pages touched by one batch stay in memory.
     conn.pragma_update(None, "cache_size", -32_768)
         .map_err(storage)?;
     Ok(conn)
 }
 
-fn create_schema_raw(conn: &Connection) -> rusqlite::Result<()> {
-    conn.execute_batch(SCHEMA)
-}
-
-/// Opens `audit.db`, which holds the wrapped digest signing key (WAL, `synchronous=FULL`).
-pub fn open_key_store(path: &Path, busy_timeout: Duration) -> Result<Connection, AuditError> {
+/// Opens a database of the audit log for writing, in WAL mode.
+pub(super) fn open_wal(path: &Path, busy_timeout: Duration) -> Result<Connection, AuditError> {
     let conn = Connection::open(path).map_err(storage)?;
     conn.busy_timeout(busy_timeout).map_err(storage)?;
     conn.pragma_update(None, "journal_mode", "WAL")
         .map_err(storage)?;
-    conn.pragma_update(None, "synchronous", "FULL")
-        .map_err(storage)?;
-    conn.execute_batch(
-        "CREATE TABLE IF NOT EXISTS audit_meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);",
-    )
-    .map_err(storage)?;
     Ok(conn)
 }
 
-/// True when `audit.db` holds events in the format before segment files (with a `record`
-/// column).
-pub fn has_legacy_events(conn: &Connection) -> Result<bool, AuditError> {
-    conn.query_row(
-        "SELECT COUNT(*) FROM pragma_table_info('events') WHERE name = 'record'",
-        [],
-        |r| r.get::<_, i64>(0),
-    )
-    .map(|n| n > 0)
-    .map_err(storage)
+fn create_schema_raw(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(SCHEMA)
 }
 
 /// Opens a database read-only (the index for lookups and export, `audit.db` for the key); it

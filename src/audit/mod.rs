@@ -230,8 +230,8 @@ impl AuditLog {
         config: AuditConfig,
     ) -> Result<Self, AuditError> {
         let log_dir = dir.join(LOG_DIR);
-        let mut keys = index::open_key_store(&dir.join(AUDIT_FILE), config.busy_timeout)?;
-        if index::has_legacy_events(&keys)? {
+        let mut keys = storage::open_key_store(&dir.join(AUDIT_FILE), config.busy_timeout)?;
+        if storage::has_legacy_events(&keys)? {
             storage::migrate_legacy(&mut keys, &log_dir)?;
         }
         let pkcs8 = storage::load_or_create_signing_key(&keys, root)?;
@@ -448,7 +448,7 @@ pub fn verify_log(dir: &Path, root: &RootKey) -> Result<verify::Summary, verify:
         .map_err(unreadable)?
         .ok_or_else(|| verify::Finding::Unreadable("the log has no signing key".into()))?;
     let public = storage::public_key(&pkcs8).map_err(unreadable)?;
-    if index::has_legacy_events(&keys).map_err(unreadable)? {
+    if storage::has_legacy_events(&keys).map_err(unreadable)? {
         return Err(verify::Finding::Unreadable(
             "audit.db is in the format before segment files; start the server once to move \
              its events"

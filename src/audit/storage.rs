@@ -1,9 +1,9 @@
-//! The two threads behind the audit log and the signing key they share.
+//! The two threads behind the audit log, and `audit.db`, which keeps their signing key.
 //!
 //! - The writer owns the segment files: it group-commits events (many lines, one write, one
 //!   `fdatasync`), acknowledges them, signs digests, rotates segments and prunes old ones.
-//! - The indexer owns `audit.db`'s write connection: it indexes what the writer made durable,
-//!   in large transactions, behind the request path.
+//! - The indexer owns the write connection of `audit/index.db`: it indexes what the writer made
+//!   durable, in large transactions, behind the request path.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -28,6 +28,30 @@ use crate::crypto::RootKey;
 
 /// The root-key wrap label of the digest signing key.
 const SIGNING_KEY_LABEL: &str = "audit/ed25519-signing-key";
+
+/// Opens `audit.db`, which holds the wrapped digest signing key (WAL, `synchronous=FULL`).
+pub fn open_key_store(path: &Path, busy_timeout: Duration) -> Result<Connection, AuditError> {
+    let conn = index::open_wal(path, busy_timeout)?;
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(storage)?;
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS audit_meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);",
+    )
+    .map_err(storage)?;
+    Ok(conn)
+}
+
+/// True when `audit.db` holds events in the format before segment files (with a `record`
+/// column).
+pub fn has_legacy_events(conn: &Connection) -> Result<bool, AuditError> {
+    conn.query_row(
+        "SELECT COUNT(*) FROM pragma_table_info('events') WHERE name = 'record'",
+        [],
+        |r| r.get::<_, i64>(0),
+    )
+    .map(|n| n > 0)
+    .map_err(storage)
+}
 
 /// The digest signing key's PKCS#8 document, unwrapped with the root key; created (and
 /// stored wrapped) on first use. Concurrent first opens agree on one key.
@@ -218,31 +242,49 @@ impl Writer {
             }
             for command in controls {
                 if let Command::Close(ack) = command {
-                    rx.close();
-                    // Events queued before the close are still written.
-                    let mut rest = Vec::new();
-                    while let Ok(Command::Append(event, ack)) = rx.try_recv() {
-                        rest.push((event, ack));
-                    }
-                    if !rest.is_empty() {
-                        self.commit(rest);
-                    }
-                    // A stopped log ends signed: no event waits for the next start's digest.
-                    if let Err(e) = self.digest() {
-                        tracing::warn!(error = %e, "audit log: no final digest at close");
-                    }
-                    let (done, wait) = oneshot::channel();
-                    let closed = if self.index.send(IndexWork::Close(done)).is_ok() {
-                        wait.blocking_recv().unwrap_or(Err(AuditError::Closed))
-                    } else {
-                        Err(AuditError::Closed)
-                    };
-                    let _ = ack.send(closed);
+                    self.close(rx, ack);
                     return;
                 }
                 self.control(command);
             }
         }
+    }
+
+    /// Stops taking commands, writes and answers whatever was queued before, signs a digest of
+    /// the tail (a stopped log ends signed), then waits for the indexer to finish and mark the
+    /// index clean.
+    fn close(
+        &mut self,
+        mut rx: mpsc::Receiver<Command>,
+        ack: oneshot::Sender<Result<(), AuditError>>,
+    ) {
+        rx.close();
+        let mut rest = Vec::new();
+        while let Ok(command) = rx.try_recv() {
+            match command {
+                Command::Append(event, ack) => {
+                    self.stats.queue_depth.fetch_sub(1, Ordering::Relaxed);
+                    rest.push((event, ack));
+                }
+                Command::Close(again) => {
+                    let _ = again.send(Err(AuditError::Closed));
+                }
+                other => self.control(other),
+            }
+        }
+        if !rest.is_empty() {
+            self.commit(rest);
+        }
+        if let Err(e) = self.digest() {
+            tracing::warn!(error = %e, "audit log: no final digest at close");
+        }
+        let (done, wait) = oneshot::channel();
+        let closed = if self.index.send(IndexWork::Close(done)).is_ok() {
+            wait.blocking_recv().unwrap_or(Err(AuditError::Closed))
+        } else {
+            Err(AuditError::Closed)
+        };
+        let _ = ack.send(closed);
     }
 
     /// The line of a digest of the events since the last digest, and its signature.
