@@ -68,10 +68,13 @@ impl Service {
                 }
                 SecretRef::Arn { arn, .. } => SecretLookup::Arn(arn),
             };
-            self.store
-                .find_secret(&scope, lookup)
-                .await?
-                .filter(|r| r.deletion_ms.is_none_or(|at| at > ctx.now))
+            // Only DescribeSecret shows the staging labels; everyone else skips reading them.
+            let found = if matches!(op, Operation::DescribeSecret) {
+                self.store.find_secret(&scope, lookup).await?
+            } else {
+                self.store.find_secret_row(&scope, lookup).await?
+            };
+            found.filter(|r| r.deletion_ms.is_none_or(|at| at > ctx.now))
         };
         let assumed_arn;
         let arn = match (&found, &secret_ref) {

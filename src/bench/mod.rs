@@ -381,10 +381,14 @@ async fn load(
         let (done, failed) = (done.clone(), failed.clone());
         let (workload, prefix, secrets) = (args.workload, args.prefix.clone(), args.secrets);
         let mut rng = Rng::new(args.seed.wrapping_mul(0x1000_0001) ^ (w as u64 + 1) << 40);
+        // Fresh per run (and per connection): a second run with the same --seed must write new
+        // versions, not replay the first run's tokens.
+        let mut tokens = Rng::new(now_nanos() ^ (w as u64 + 1) << 48);
         tasks.push(tokio::spawn(async move {
             let mut tally = Tally::new();
             loop {
-                let (op, body) = workload::next_request(workload, &prefix, secrets, &mut rng);
+                let (op, body) =
+                    workload::next_request(workload, &prefix, secrets, &mut rng, &mut tokens);
                 let sent = Instant::now();
                 if sent >= stop_at {
                     return tally;

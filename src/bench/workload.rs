@@ -98,12 +98,15 @@ pub fn create_body(prefix: &str, i: u64, rng: &mut Rng) -> Vec<u8> {
     .into_bytes()
 }
 
-/// One request of `workload`: the operation name and its JSON body.
+/// One request of `workload`: the operation name and its JSON body. `rng` picks what to send
+/// (repeatable with `--seed`); `tokens` makes ClientRequestTokens, and must be seeded afresh
+/// for every run: a token a server has seen makes a put an idempotent replay, not a write.
 pub fn next_request(
     workload: Workload,
     prefix: &str,
     secrets: u64,
     rng: &mut Rng,
+    tokens: &mut Rng,
 ) -> (&'static str, Vec<u8>) {
     let workload = match workload {
         Workload::Mixed => match rng.below(100) {
@@ -122,7 +125,7 @@ pub fn next_request(
             "PutSecretValue",
             json!({
                 "SecretId": pick(rng),
-                "ClientRequestToken": rng.uuid(),
+                "ClientRequestToken": tokens.uuid(),
                 "SecretString": secret_value(rng),
             }),
         ),
@@ -154,11 +157,38 @@ mod tests {
     #[test]
     fn list_filter_selects_a_hundred() {
         let mut rng = Rng::new(7);
-        let (op, body) = next_request(Workload::ListFilter, "bench", 1_000_000, &mut rng);
+        let (op, body) = next_request(
+            Workload::ListFilter,
+            "bench",
+            1_000_000,
+            &mut rng,
+            &mut Rng::new(8),
+        );
         assert_eq!(op, "ListSecrets");
         let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
         let prefix = v["Filters"][0]["Values"][0].as_str().unwrap();
         assert_eq!(prefix.len(), "bench/".len() + 5);
+    }
+
+    /// Two runs with the same seed pick the same secrets but never reuse a token (a reused
+    /// token turns a put into an idempotent replay, and the benchmark would measure reads).
+    #[test]
+    fn same_seed_repeats_picks_but_not_tokens() {
+        let body = |tokens: u64| {
+            let (op, body) = next_request(
+                Workload::Put,
+                "put",
+                20_000,
+                &mut Rng::new(1),
+                &mut Rng::new(tokens),
+            );
+            assert_eq!(op, "PutSecretValue");
+            serde_json::from_slice::<serde_json::Value>(&body).unwrap()
+        };
+        let (first, second) = (body(10), body(11));
+        assert_eq!(first["SecretId"], second["SecretId"]);
+        assert_eq!(first["SecretString"], second["SecretString"]);
+        assert_ne!(first["ClientRequestToken"], second["ClientRequestToken"]);
     }
 
     #[test]

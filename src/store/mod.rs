@@ -97,7 +97,7 @@ pub struct SecretRecord {
     pub tags: Option<Vec<Tag>>,
     /// The resource policy document attached to the secret, as stored.
     pub resource_policy: Option<String>,
-    /// Staging labels.
+    /// Staging labels (empty when read by [`Store::find_secret_row`]).
     pub labels: LabelMap,
 }
 
@@ -383,6 +383,13 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<SecretRecord>;
     /// Finds a secret, including one scheduled for deletion.
     async fn find_secret(
+        &self,
+        scope: &Scope,
+        lookup: SecretLookup<'_>,
+    ) -> StoreResult<Option<SecretRecord>>;
+    /// [`find_secret`](Self::find_secret) without the staging labels (`labels` is empty):
+    /// for every caller but DescribeSecret, which is the only one that shows them.
+    async fn find_secret_row(
         &self,
         scope: &Scope,
         lookup: SecretLookup<'_>,

@@ -120,6 +120,8 @@ pub struct SqliteStore {
     readers: Arc<Mutex<Vec<Connection>>>,
     /// Recent secret lookups by scope and name or ARN (see [`ReadCache`]).
     secrets: Arc<ReadCache<String, SecretRecord>>,
+    /// The same, without staging labels ([`Store::find_secret_row`]).
+    secret_rows: Arc<ReadCache<String, SecretRecord>>,
     /// Recent version-by-label lookups by secret and label.
     staged: Arc<ReadCache<(i64, String), VersionRecord>>,
 }
@@ -246,17 +248,23 @@ impl Writer {
 
 /// Runs `batch` in one transaction, each job in a savepoint; returns the commit's outcome.
 fn run_batch(conn: &Connection, batch: &mut [Box<dyn WriteJob>]) -> Result<(), StoreError> {
-    conn.execute_batch("BEGIN IMMEDIATE")?;
+    // Cached statements: parsing these four per job was a measurable share of a put.
+    let run = |sql: &str| -> rusqlite::Result<()> {
+        conn.prepare_cached(sql)?.execute([])?;
+        Ok(())
+    };
+    run("BEGIN IMMEDIATE")?;
     let result = (|| {
         for job in batch.iter_mut() {
-            conn.execute_batch("SAVEPOINT job")?;
+            run("SAVEPOINT job")?;
             if job.run(conn) {
-                conn.execute_batch("RELEASE job")?;
+                run("RELEASE job")?;
             } else {
-                conn.execute_batch("ROLLBACK TO job; RELEASE job")?;
+                run("ROLLBACK TO job")?;
+                run("RELEASE job")?;
             }
         }
-        conn.execute_batch("COMMIT")
+        run("COMMIT")
     })();
     result.map_err(|e| {
         // Nothing of the batch is acknowledged; leave the connection usable for the next one.
@@ -282,7 +290,7 @@ fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     // List queries vary in shape (sort, direction, number of name prefixes); keep them all.
-    conn.set_prepared_statement_cache_capacity(64);
+    conn.set_prepared_statement_cache_capacity(128);
     Ok(conn)
 }
 
@@ -297,6 +305,7 @@ impl SqliteStore {
             writer: Arc::new(Writer::start(writer, path, generation.clone()).map_err(backend)?),
             readers: Arc::new(Mutex::new(Vec::new())),
             secrets: Arc::new(ReadCache::new(generation.clone())),
+            secret_rows: Arc::new(ReadCache::new(generation.clone())),
             staged: Arc::new(ReadCache::new(generation)),
         })
     }
@@ -568,6 +577,12 @@ fn touch(conn: &Connection, pk: i64, now: EpochMillis) -> StoreResult<()> {
     Ok(())
 }
 
+/// Runs one statement through the connection's statement cache: the write paths run the same
+/// few statements over and over, and parsing them each time cost more than running them.
+fn exec<P: rusqlite::Params>(conn: &Connection, sql: &str, params: P) -> rusqlite::Result<usize> {
+    conn.prepare_cached(sql)?.execute(params)
+}
+
 fn is_unique_violation(e: &rusqlite::Error) -> bool {
     matches!(
         e,
@@ -828,6 +843,74 @@ fn prune_versions(
     Ok(())
 }
 
+impl SqliteStore {
+    /// A secret by name or ARN, with its staging labels when `with_labels` (one more B-tree
+    /// walk; under writes, which empty SQLite's page cache, a few more page reads).
+    async fn lookup_secret(
+        &self,
+        scope: &Scope,
+        lookup: SecretLookup<'_>,
+        with_labels: bool,
+    ) -> StoreResult<Option<SecretRecord>> {
+        let (sql, key) = match lookup {
+            SecretLookup::Name(n) => (
+                concat!(
+                    "SELECT ",
+                    secret_columns!(),
+                    " FROM secrets WHERE account_id = ?1 AND region = ?2 AND name = ?3"
+                ),
+                n,
+            ),
+            SecretLookup::Arn(a) => (
+                concat!(
+                    "SELECT ",
+                    secret_columns!(),
+                    " FROM secrets WHERE account_id = ?1 AND region = ?2 AND arn = ?3"
+                ),
+                a,
+            ),
+        };
+        let cache_key = format!(
+            "{}\0{}\0{}\0{key}",
+            scope.account_id,
+            scope.region,
+            matches!(lookup, SecretLookup::Arn(_))
+        );
+        let cache = if with_labels {
+            &self.secrets
+        } else {
+            &self.secret_rows
+        };
+        if let Some(hit) = cache.get(&cache_key) {
+            return Ok(Some(hit));
+        }
+        let read_at = cache.generation();
+        // The row and its labels in one read transaction: two statements, one snapshot.
+        let found = self
+            .read(|c| {
+                let record = c
+                    .prepare_cached(sql)?
+                    .query_row(
+                        params![scope.account_id, scope.region, key],
+                        secret_from_row,
+                    )
+                    .optional()?;
+                match record {
+                    Some(mut r) if with_labels => {
+                        r.labels = load_labels(c, r.pk)?;
+                        Ok(Some(r))
+                    }
+                    other => Ok(other),
+                }
+            })
+            .await?;
+        if let Some(record) = &found {
+            cache.put(read_at, cache_key, record.clone());
+        }
+        Ok(found)
+    }
+}
+
 #[async_trait]
 impl Store for SqliteStore {
     async fn meta_get(&self, key: &str) -> StoreResult<Option<String>> {
@@ -843,7 +926,8 @@ impl Store for SqliteStore {
     async fn meta_init(&self, key: &str, value: &str) -> StoreResult<String> {
         let (key, value) = (key.to_string(), value.to_string());
         self.write(move |tx| {
-            tx.execute(
+            exec(
+                tx,
                 "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
                 params![key, value],
             )?;
@@ -950,7 +1034,8 @@ impl Store for SqliteStore {
             for change in changes {
                 match change {
                     IamChange::Insert(o) => {
-                        let inserted = tx.execute(
+                        let inserted = exec(
+                tx,
                             "INSERT INTO iam_objects (account_id, kind, key, body) \
                              VALUES (?1, ?2, ?3, ?4)",
                             params![o.account_id, o.kind, o.key, o.body],
@@ -965,7 +1050,8 @@ impl Store for SqliteStore {
                         }
                     }
                     IamChange::Upsert(o) => {
-                        tx.execute(
+                        exec(
+                tx,
                             "INSERT INTO iam_objects (account_id, kind, key, body) \
                              VALUES (?1, ?2, ?3, ?4) ON CONFLICT (account_id, kind, key) \
                              DO UPDATE SET body = excluded.body",
@@ -977,7 +1063,8 @@ impl Store for SqliteStore {
                         kind,
                         key,
                     } => {
-                        tx.execute(
+                        exec(
+                tx,
                             "DELETE FROM iam_objects WHERE account_id = ?1 AND kind = ?2 AND key = ?3",
                             params![account_id, kind, key],
                         )?;
@@ -996,7 +1083,8 @@ impl Store for SqliteStore {
         now: EpochMillis,
     ) -> StoreResult<()> {
         self.write(move |tx| {
-            let changed = tx.execute(
+            let changed = exec(
+                tx,
                 "UPDATE secrets SET resource_policy = ?2, last_changed_ms = ?3 WHERE pk = ?1",
                 params![secret_pk, policy, now],
             )?;
@@ -1052,7 +1140,8 @@ impl Store for SqliteStore {
             if let Some(existing) = existing {
                 return Ok(existing);
             }
-            tx.execute(
+            exec(
+                tx,
                 "INSERT INTO kms_keys (key_id, arn, account_id, region, alias, material_version, \
                  sealed_material, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 params![
@@ -1078,7 +1167,8 @@ impl Store for SqliteStore {
     ) -> StoreResult<SecretRecord> {
         self.write(move |tx| {
             let tags = tags_to_json(&secret.tags)?;
-            let inserted = tx.execute(
+            let inserted = exec(
+                tx,
                 "INSERT INTO secrets (account_id, region, name, arn, description, kms_key_id, \
                  secret_type, created_ms, last_changed_ms, tags) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9)",
@@ -1102,11 +1192,13 @@ impl Store for SqliteStore {
             }
             let pk = tx.last_insert_rowid();
             if let Some(v) = version {
-                tx.execute(
+                exec(
+                tx,
                     "INSERT INTO versions (secret_pk, version_id, created_ms, sealed) VALUES (?1, ?2, ?3, ?4)",
                     params![pk, v.version_id, v.created_ms, v.sealed],
                 )?;
-                tx.execute(
+                exec(
+                tx,
                     "INSERT INTO stages (secret_pk, stage, version_id) VALUES (?1, 'AWSCURRENT', ?2)",
                     params![pk, v.version_id],
                 )?;
@@ -1122,57 +1214,15 @@ impl Store for SqliteStore {
         scope: &Scope,
         lookup: SecretLookup<'_>,
     ) -> StoreResult<Option<SecretRecord>> {
-        let (sql, key) = match lookup {
-            SecretLookup::Name(n) => (
-                concat!(
-                    "SELECT ",
-                    secret_columns!(),
-                    " FROM secrets WHERE account_id = ?1 AND region = ?2 AND name = ?3"
-                ),
-                n,
-            ),
-            SecretLookup::Arn(a) => (
-                concat!(
-                    "SELECT ",
-                    secret_columns!(),
-                    " FROM secrets WHERE account_id = ?1 AND region = ?2 AND arn = ?3"
-                ),
-                a,
-            ),
-        };
-        let cache_key = format!(
-            "{}\0{}\0{}\0{key}",
-            scope.account_id,
-            scope.region,
-            matches!(lookup, SecretLookup::Arn(_))
-        );
-        if let Some(hit) = self.secrets.get(&cache_key) {
-            return Ok(Some(hit));
-        }
-        let read_at = self.secrets.generation();
-        // The row and its labels in one read transaction: two statements, one snapshot.
-        let found = self
-            .read(|c| {
-                let record = c
-                    .prepare_cached(sql)?
-                    .query_row(
-                        params![scope.account_id, scope.region, key],
-                        secret_from_row,
-                    )
-                    .optional()?;
-                match record {
-                    Some(mut r) => {
-                        r.labels = load_labels(c, r.pk)?;
-                        Ok(Some(r))
-                    }
-                    None => Ok(None),
-                }
-            })
-            .await?;
-        if let Some(record) = &found {
-            self.secrets.put(read_at, cache_key, record.clone());
-        }
-        Ok(found)
+        self.lookup_secret(scope, lookup, true).await
+    }
+
+    async fn find_secret_row(
+        &self,
+        scope: &Scope,
+        lookup: SecretLookup<'_>,
+    ) -> StoreResult<Option<SecretRecord>> {
+        self.lookup_secret(scope, lookup, false).await
     }
 
     async fn version(
@@ -1244,10 +1294,17 @@ impl Store for SqliteStore {
     ) -> StoreResult<Vec<String>> {
         self.write(move |tx| {
             require_secret(tx, secret_pk)?;
-            let inserted = tx.execute(
-                "INSERT INTO versions (secret_pk, version_id, created_ms, sealed) VALUES (?1, ?2, ?3, ?4)",
-                params![secret_pk, version.version_id, version.created_ms, version.sealed],
-            );
+            let inserted = tx
+                .prepare_cached(
+                    "INSERT INTO versions (secret_pk, version_id, created_ms, sealed) \
+                     VALUES (?1, ?2, ?3, ?4)",
+                )?
+                .execute(params![
+                    secret_pk,
+                    version.version_id,
+                    version.created_ms,
+                    version.sealed
+                ]);
             match inserted {
                 Err(e) if is_unique_violation(&e) => return Err(StoreError::VersionExists),
                 other => {
@@ -1255,7 +1312,8 @@ impl Store for SqliteStore {
                 }
             }
             let old = load_labels(tx, secret_pk)?;
-            let new = labels::plan_put(&old, &version.version_id, &stages).map_err(StoreError::Stage)?;
+            let new =
+                labels::plan_put(&old, &version.version_id, &stages).map_err(StoreError::Stage)?;
             write_labels(tx, secret_pk, &old, &new)?;
             prune_versions(tx, secret_pk, prune_before, &version.version_id)?;
             touch(tx, secret_pk, version.created_ms)?;
@@ -1273,19 +1331,22 @@ impl Store for SqliteStore {
         self.write(move |tx| {
             require_secret(tx, secret_pk)?;
             if let Some(d) = &update.description {
-                tx.execute(
+                exec(
+                    tx,
                     "UPDATE secrets SET description = ?2 WHERE pk = ?1",
                     params![secret_pk, d],
                 )?;
             }
             if let Some(k) = &update.kms_key_id {
-                tx.execute(
+                exec(
+                    tx,
                     "UPDATE secrets SET kms_key_id = ?2 WHERE pk = ?1",
                     params![secret_pk, k],
                 )?;
             }
             if let Some(t) = &update.secret_type {
-                tx.execute(
+                exec(
+                    tx,
                     "UPDATE secrets SET secret_type = ?2 WHERE pk = ?1",
                     params![secret_pk, t],
                 )?;
@@ -1340,7 +1401,8 @@ impl Store for SqliteStore {
             if current.len() > MAX_TAGS_PER_SECRET {
                 return Err(StoreError::TooManyTags);
             }
-            tx.execute(
+            exec(
+                tx,
                 "UPDATE secrets SET tags = ?2 WHERE pk = ?1",
                 params![secret_pk, tags_to_json(&Some(current))?],
             )?;
@@ -1361,7 +1423,8 @@ impl Store for SqliteStore {
             let record = load_secret(tx, secret_pk)?.ok_or(StoreError::NotFound)?;
             if let Some(mut current) = record.tags {
                 current.retain(|t| !keys.contains(&t.key));
-                tx.execute(
+                exec(
+                    tx,
                     "UPDATE secrets SET tags = ?2 WHERE pk = ?1",
                     params![secret_pk, tags_to_json(&Some(current))?],
                 )?;
@@ -1401,9 +1464,9 @@ impl Store for SqliteStore {
 
     async fn delete_secret(&self, secret_pk: i64) -> StoreResult<()> {
         self.write(move |tx| {
-            tx.execute("DELETE FROM stages WHERE secret_pk = ?1", [secret_pk])?;
-            tx.execute("DELETE FROM versions WHERE secret_pk = ?1", [secret_pk])?;
-            tx.execute("DELETE FROM secrets WHERE pk = ?1", [secret_pk])?;
+            exec(tx, "DELETE FROM stages WHERE secret_pk = ?1", [secret_pk])?;
+            exec(tx, "DELETE FROM versions WHERE secret_pk = ?1", [secret_pk])?;
+            exec(tx, "DELETE FROM secrets WHERE pk = ?1", [secret_pk])?;
             Ok(())
         })
         .await
@@ -1421,7 +1484,8 @@ impl Store for SqliteStore {
                 &format!("DELETE FROM versions WHERE secret_pk IN ({filter})"),
                 [now],
             )?;
-            let n = tx.execute(
+            let n = exec(
+                tx,
                 "DELETE FROM secrets WHERE deletion_ms IS NOT NULL AND deletion_ms <= ?1",
                 [now],
             )?;
@@ -1438,12 +1502,14 @@ impl Store for SqliteStore {
     ) -> StoreResult<()> {
         let version_id = version_id.to_string();
         self.write(move |tx| {
-            tx.execute(
+            exec(
+                tx,
                 "UPDATE secrets SET last_accessed_ms = ?2 WHERE pk = ?1 \
                  AND (last_accessed_ms IS NULL OR last_accessed_ms < ?2)",
                 params![secret_pk, day],
             )?;
-            tx.execute(
+            exec(
+                tx,
                 "UPDATE versions SET last_accessed_ms = ?3 WHERE secret_pk = ?1 AND version_id = ?2 \
                  AND (last_accessed_ms IS NULL OR last_accessed_ms < ?3)",
                 params![secret_pk, version_id, day],
