@@ -95,6 +95,22 @@ CREATE TABLE iam_objects (
     PRIMARY KEY (account_id, kind, key)
 );
 "#,
+    // A secret's labels clustered in one B-tree leaf (WITHOUT ROWID, keyed by the secret):
+    // a put that moves AWSCURRENT and AWSPREVIOUS dirties one page instead of two rows' pages
+    // found through a separate key index.
+    r#"
+CREATE TABLE stages_by_secret (
+    secret_pk  INTEGER NOT NULL,
+    stage      TEXT NOT NULL,
+    version_id TEXT NOT NULL,
+    PRIMARY KEY (secret_pk, stage),
+    FOREIGN KEY (secret_pk, version_id) REFERENCES versions (secret_pk, version_id) ON DELETE CASCADE
+) WITHOUT ROWID;
+INSERT INTO stages_by_secret (secret_pk, stage, version_id)
+    SELECT secret_pk, stage, version_id FROM stages;
+DROP TABLE stages;
+ALTER TABLE stages_by_secret RENAME TO stages;
+"#,
 ];
 
 /// How many read connections to keep.
@@ -1551,6 +1567,55 @@ mod tests {
         assert_eq!(prefix_successor(""), None);
         assert_eq!(prefix_successor("x~"), None);
         assert_eq!(prefix_successor("é"), None);
+    }
+
+    /// A database made before labels were clustered by secret keeps every label through the
+    /// migration, and the labels still follow their versions (cascade on delete).
+    #[test]
+    fn stages_migration_keeps_labels() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = open_connection(&dir.path().join("t.db")).unwrap();
+        for sql in &MIGRATIONS[..2] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 2i64).unwrap();
+        conn.execute_batch(
+            "INSERT INTO secrets (pk, account_id, region, name, arn, created_ms, last_changed_ms)
+                 VALUES (1, 'a', 'r', 'one', 'arn:one', 0, 0), (2, 'a', 'r', 'two', 'arn:two', 0, 0);
+             INSERT INTO versions (secret_pk, version_id, created_ms) VALUES
+                 (1, 'v1', 0), (1, 'v2', 1), (2, 'w1', 0);
+             INSERT INTO stages (secret_pk, stage, version_id) VALUES
+                 (1, 'AWSPREVIOUS', 'v1'), (1, 'AWSCURRENT', 'v2'), (2, 'AWSCURRENT', 'w1'),
+                 (1, 'custom', 'v2');",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let ddl: String = conn
+            .query_row(
+                "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'stages'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(ddl.contains("WITHOUT ROWID"), "{ddl}");
+        let labels = load_labels(&conn, 1).unwrap();
+        assert_eq!(labels.len(), 3);
+        assert_eq!(labels.get("AWSCURRENT").map(String::as_str), Some("v2"));
+        assert_eq!(labels.get("AWSPREVIOUS").map(String::as_str), Some("v1"));
+        assert_eq!(labels.get("custom").map(String::as_str), Some("v2"));
+        assert_eq!(load_labels(&conn, 2).unwrap().len(), 1);
+        conn.execute(
+            "DELETE FROM versions WHERE secret_pk = 1 AND version_id = 'v1'",
+            [],
+        )
+        .unwrap();
+        assert!(!load_labels(&conn, 1).unwrap().contains_key("AWSPREVIOUS"));
+        let broken: i64 = conn
+            .query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(broken, 0);
     }
 
     /// A name-prefix filter becomes index ranges: the list query searches the
