@@ -394,7 +394,7 @@ impl PreparedEvent {
     /// time-ordered (version 7), so the index on event ids grows at its end instead of
     /// touching a random page per event.
     pub fn build(entry: &AuditEntry) -> Self {
-        Self::build_with_id(entry, &uuid::Uuid::now_v7().to_string())
+        Self::build_with_id(entry, &crate::crypto::uuid_v7().to_string())
     }
 
     /// Builds the record for `entry` with the given `eventID` (deterministic tests).

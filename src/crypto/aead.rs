@@ -1,7 +1,6 @@
 //! AES-256-GCM through `ring`, with a fresh random 96-bit nonce per seal.
 
 use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
-use ring::rand::{SecureRandom, SystemRandom};
 
 use zeroize::Zeroizing;
 
@@ -15,9 +14,7 @@ pub const OVERHEAD: usize = NONCE_LEN + 16;
 /// Fills a new buffer with `n` bytes from the OS CSPRNG.
 pub fn random_bytes(n: usize) -> Result<Vec<u8>, CryptoError> {
     let mut buf = vec![0u8; n];
-    SystemRandom::new()
-        .fill(&mut buf)
-        .map_err(|_| CryptoError::Rng)?;
+    super::os_random::fill(&mut buf)?;
     Ok(buf)
 }
 

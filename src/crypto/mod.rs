@@ -8,12 +8,14 @@
 mod aead;
 mod envelope;
 mod keyring;
+mod os_random;
 mod random;
 mod secret;
 
 pub use aead::{AeadKey, random_bytes};
 pub use envelope::{EncryptionContext, SEALED_FORMAT_V1, open_value, seal_value, sealed_key_id};
 pub use keyring::{DEFAULT_KEY_ALIAS, Keyring, KmsKey, RootKey};
+pub use os_random::{uuid_v4, uuid_v7};
 pub use random::{RandomIndex, random_string};
 pub use secret::{SecretBytes, SecretValue};
 

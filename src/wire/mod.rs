@@ -149,7 +149,7 @@ impl Frontend {
             }
         }
         let started = Instant::now();
-        let request_id = uuid::Uuid::new_v4().to_string();
+        let request_id = crate::crypto::uuid_v4().to_string();
         let info = CallInfo::new(
             request.headers(),
             &request_id,
