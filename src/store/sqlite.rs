@@ -271,23 +271,18 @@ impl Writer {
 
 /// Runs `batch` in one transaction, each job in a savepoint; returns the commit's outcome.
 fn run_batch(conn: &Connection, batch: &mut [Box<dyn WriteJob>]) -> Result<(), StoreError> {
-    // Cached statements: parsing these four per job was a measurable share of a put.
-    let run = |sql: &str| -> rusqlite::Result<()> {
-        conn.prepare_cached(sql)?.execute([])?;
-        Ok(())
-    };
-    run("BEGIN IMMEDIATE")?;
+    exec(conn, "BEGIN IMMEDIATE", [])?;
     let result = (|| {
         for job in batch.iter_mut() {
-            run("SAVEPOINT job")?;
+            exec(conn, "SAVEPOINT job", [])?;
             if job.run(conn) {
-                run("RELEASE job")?;
+                exec(conn, "RELEASE job", [])?;
             } else {
-                run("ROLLBACK TO job")?;
-                run("RELEASE job")?;
+                exec(conn, "ROLLBACK TO job", [])?;
+                exec(conn, "RELEASE job", [])?;
             }
         }
-        run("COMMIT")
+        exec(conn, "COMMIT", []).map(|_| ())
     })();
     result.map_err(|e| {
         // Nothing of the batch is acknowledged; leave the connection usable for the next one.
@@ -600,8 +595,9 @@ fn touch(conn: &Connection, pk: i64, now: EpochMillis) -> StoreResult<()> {
     Ok(())
 }
 
-/// Runs one statement through the connection's statement cache: the write paths run the same
-/// few statements over and over, and parsing them each time cost more than running them.
+/// Runs one statement through the connection's statement cache: the write paths (and the
+/// batch's BEGIN, SAVEPOINT, RELEASE and COMMIT) run the same few statements over and over, and
+/// parsing them each time was a measurable share of a put.
 fn exec<P: rusqlite::Params>(conn: &Connection, sql: &str, params: P) -> rusqlite::Result<usize> {
     conn.prepare_cached(sql)?.execute(params)
 }
