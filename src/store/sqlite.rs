@@ -307,7 +307,8 @@ fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
-    // List queries vary in shape (sort, direction, number of name prefixes); keep them all.
+    // List queries vary in shape (sort, direction, number of name prefixes), and the writer
+    // runs every write statement through the cache ([`exec`]); keep them all.
     conn.set_prepared_statement_cache_capacity(128);
     Ok(conn)
 }
@@ -574,24 +575,31 @@ fn require_secret(conn: &Connection, pk: i64) -> StoreResult<()> {
 /// Writes the difference between two label maps.
 fn write_labels(conn: &Connection, pk: i64, old: &LabelMap, new: &LabelMap) -> StoreResult<()> {
     for stage in old.keys().filter(|s| !new.contains_key(*s)) {
-        conn.prepare_cached("DELETE FROM stages WHERE secret_pk = ?1 AND stage = ?2")?
-            .execute(params![pk, stage])?;
+        exec(
+            conn,
+            "DELETE FROM stages WHERE secret_pk = ?1 AND stage = ?2",
+            params![pk, stage],
+        )?;
     }
     for (stage, version) in new {
         if old.get(stage) != Some(version) {
-            conn.prepare_cached(
+            exec(
+                conn,
                 "INSERT INTO stages (secret_pk, stage, version_id) VALUES (?1, ?2, ?3) \
                  ON CONFLICT (secret_pk, stage) DO UPDATE SET version_id = excluded.version_id",
-            )?
-            .execute(params![pk, stage, version])?;
+                params![pk, stage, version],
+            )?;
         }
     }
     Ok(())
 }
 
 fn touch(conn: &Connection, pk: i64, now: EpochMillis) -> StoreResult<()> {
-    conn.prepare_cached("UPDATE secrets SET last_changed_ms = ?2 WHERE pk = ?1")?
-        .execute(params![pk, now])?;
+    exec(
+        conn,
+        "UPDATE secrets SET last_changed_ms = ?2 WHERE pk = ?1",
+        params![pk, now],
+    )?;
     Ok(())
 }
 
@@ -848,14 +856,14 @@ fn prune_versions(
     if excess <= 0 {
         return Ok(());
     }
-    let pruned = conn
-        .prepare_cached(
-            "DELETE FROM versions WHERE rowid IN (SELECT v.rowid FROM versions v \
+    let pruned = exec(
+        conn,
+        "DELETE FROM versions WHERE rowid IN (SELECT v.rowid FROM versions v \
              WHERE v.secret_pk = ?1 AND v.created_ms < ?2 AND v.version_id <> ?4 AND NOT EXISTS \
              (SELECT 1 FROM stages s WHERE s.secret_pk = v.secret_pk AND s.version_id = v.version_id) \
              ORDER BY v.created_ms ASC LIMIT ?3)",
-        )?
-        .execute(params![pk, prune_before, excess, keep])?;
+        params![pk, prune_before, excess, keep],
+    )?;
     if (pruned as i64) < excess {
         return Err(StoreError::TooManyVersions);
     }
@@ -1054,7 +1062,7 @@ impl Store for SqliteStore {
                 match change {
                     IamChange::Insert(o) => {
                         let inserted = exec(
-                tx,
+                            tx,
                             "INSERT INTO iam_objects (account_id, kind, key, body) \
                              VALUES (?1, ?2, ?3, ?4)",
                             params![o.account_id, o.kind, o.key, o.body],
@@ -1070,7 +1078,7 @@ impl Store for SqliteStore {
                     }
                     IamChange::Upsert(o) => {
                         exec(
-                tx,
+                            tx,
                             "INSERT INTO iam_objects (account_id, kind, key, body) \
                              VALUES (?1, ?2, ?3, ?4) ON CONFLICT (account_id, kind, key) \
                              DO UPDATE SET body = excluded.body",
@@ -1083,7 +1091,7 @@ impl Store for SqliteStore {
                         key,
                     } => {
                         exec(
-                tx,
+                            tx,
                             "DELETE FROM iam_objects WHERE account_id = ?1 AND kind = ?2 AND key = ?3",
                             params![account_id, kind, key],
                         )?;
@@ -1212,12 +1220,12 @@ impl Store for SqliteStore {
             let pk = tx.last_insert_rowid();
             if let Some(v) = version {
                 exec(
-                tx,
+                    tx,
                     "INSERT INTO versions (secret_pk, version_id, created_ms, sealed) VALUES (?1, ?2, ?3, ?4)",
                     params![pk, v.version_id, v.created_ms, v.sealed],
                 )?;
                 exec(
-                tx,
+                    tx,
                     "INSERT INTO stages (secret_pk, stage, version_id) VALUES (?1, 'AWSCURRENT', ?2)",
                     params![pk, v.version_id],
                 )?;
@@ -1313,17 +1321,17 @@ impl Store for SqliteStore {
     ) -> StoreResult<Vec<String>> {
         self.write(move |tx| {
             require_secret(tx, secret_pk)?;
-            let inserted = tx
-                .prepare_cached(
-                    "INSERT INTO versions (secret_pk, version_id, created_ms, sealed) \
-                     VALUES (?1, ?2, ?3, ?4)",
-                )?
-                .execute(params![
+            let inserted = exec(
+                tx,
+                "INSERT INTO versions (secret_pk, version_id, created_ms, sealed) \
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![
                     secret_pk,
                     version.version_id,
                     version.created_ms,
                     version.sealed
-                ]);
+                ],
+            );
             match inserted {
                 Err(e) if is_unique_violation(&e) => return Err(StoreError::VersionExists),
                 other => {
