@@ -1097,7 +1097,10 @@ async fn json_logs_from_the_binary() {
     let mut response = String::new();
     std::io::Read::read_to_string(&mut stream, &mut response).unwrap();
     assert!(response.contains("MissingAuthenticationTokenException"));
-    child.kill().unwrap();
+    // Stopped as an operator stops it (SIGTERM): log lines are written in batches, and a
+    // graceful stop writes out the last of them.
+    let pid = rustix::process::Pid::from_raw(i32::try_from(child.id()).unwrap()).unwrap();
+    rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
     let output = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     let line = stderr

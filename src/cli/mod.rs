@@ -2,6 +2,7 @@
 
 mod admin;
 mod audit;
+mod log_sink;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -122,19 +123,24 @@ pub fn main() -> std::process::ExitCode {
     }
 }
 
-fn init_logging(format: LogFormat) {
+/// Installs the stderr logger: lines are formatted by the thread that logs and written in
+/// batches by a logging thread ([`log_sink`]). The returned guard writes out what is left when
+/// it is dropped, so `serve` keeps it to the end.
+fn init_logging(format: LogFormat) -> log_sink::LogGuard {
     let filter = tracing_subscriber::EnvFilter::try_from_env("STRONGBOX_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     // Colour codes only for a terminal: in a log file they are noise, and cost time per line.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let (writer, guard) = log_sink::batched_stderr();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(ansi)
-        .with_writer(std::io::stderr);
+        .with_writer(writer);
     match format {
         LogFormat::Human => builder.init(),
         LogFormat::Json => builder.json().init(),
     }
+    guard
 }
 
 fn bootstrap_key() -> Option<(String, SecretAccessKey)> {
@@ -144,7 +150,7 @@ fn bootstrap_key() -> Option<(String, SecretAccessKey)> {
 }
 
 fn serve(args: ServeArgs) -> std::process::ExitCode {
-    init_logging(args.log_format);
+    let _log_guard = init_logging(args.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
