@@ -380,6 +380,9 @@ fn resource_names(resources: &[ResourceRef]) -> Vec<(String, String)> {
     out
 }
 
+/// The first allocation of a record's JSON.
+const RECORD_CAPACITY: usize = 2048;
+
 /// An event ready for the log: its canonical JSON, serialised once, and its index columns.
 #[derive(Debug, Clone)]
 pub struct PreparedEvent {
@@ -431,7 +434,12 @@ impl PreparedEvent {
         };
         // Serialising plain strings, bools and `Value`s cannot fail; an empty object would
         // still be a valid record if it somehow did.
-        let json = serde_json::to_string(&record).unwrap_or_else(|_| "{}".into());
+        // Sized for a typical record (~1.2 KB), so it is not regrown and copied on the way.
+        let mut json = Vec::with_capacity(RECORD_CAPACITY);
+        let json = serde_json::to_writer(&mut json, &record)
+            .ok()
+            .and_then(|()| String::from_utf8(json).ok())
+            .unwrap_or_else(|| "{}".into());
         let index = EventIndex {
             event_id: event_id.to_string(),
             // Second precision, as in the record, so the index matches what is stored.
