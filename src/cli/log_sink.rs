@@ -6,7 +6,8 @@
 //! costs as much. Here a line is appended to a shared buffer under a lock, and the writer
 //! thread is woken only when the buffer goes from empty to not empty. It then waits
 //! [`GATHER`] for more lines and writes them all with one call, so a busy server makes tens of
-//! writes a second instead of thousands. Measured in docs/BENCHMARKS.md ("Request log").
+//! writes a second instead of thousands. Measured in docs/BENCHMARKS.md
+//! ("Request log written in batches").
 //!
 //! Order is kept (one buffer, appended under one lock). A line reaches stderr at most about
 //! [`GATHER`] after it was logged; [`LogGuard`] writes out what is left when `serve` returns.
