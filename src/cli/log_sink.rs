@@ -15,7 +15,7 @@
 //! itself, so memory stays bounded and nothing is dropped.
 
 use std::io::Write;
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -35,11 +35,24 @@ struct State {
 struct Shared {
     state: Mutex<State>,
     wake: Condvar,
+    /// Held while bytes taken from the buffer are written. It is taken while `state` is still
+    /// held (never the other way round), so bytes reach stderr in the order they were taken:
+    /// a caller writing a full buffer waits for the thread's write of the older batch.
+    output: Mutex<()>,
 }
 
 impl Shared {
-    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+    fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Takes the buffered bytes and writes them, in order with every other write.
+    fn write_out(&self, mut state: MutexGuard<'_, State>, out: &mut Vec<u8>) {
+        std::mem::swap(out, &mut state.buffer);
+        let _output = self.output.lock().unwrap_or_else(PoisonError::into_inner);
+        drop(state);
+        write_stderr(out);
+        out.clear();
     }
 }
 
@@ -92,9 +105,7 @@ fn write_loop(shared: &Shared) {
         if !closed {
             std::thread::sleep(GATHER);
         }
-        std::mem::swap(&mut out, &mut shared.lock().buffer);
-        write_stderr(&out);
-        out.clear();
+        shared.write_out(shared.lock(), &mut out);
         if closed {
             return;
         }
@@ -119,17 +130,12 @@ pub struct LineWriter<'a> {
 impl Write for LineWriter<'_> {
     fn write(&mut self, line: &[u8]) -> std::io::Result<usize> {
         let mut state = self.shared.lock();
-        if state.closed {
-            // No writer thread (or it has stopped): write in place, in order.
-            write_stderr(line);
-            return Ok(line.len());
-        }
         let was_empty = state.buffer.is_empty();
         state.buffer.extend_from_slice(line);
-        if state.buffer.len() >= MAX_BUFFERED {
-            // Write under the lock, so the lines after these cannot overtake them.
-            let full = std::mem::take(&mut state.buffer);
-            write_stderr(&full);
+        if state.closed || state.buffer.len() >= MAX_BUFFERED {
+            // No writer thread (or it is stopping), or stderr is not keeping up: this caller
+            // writes what is buffered, this line last.
+            self.shared.write_out(state, &mut Vec::new());
         } else if was_empty {
             self.shared.wake.notify_one();
         }
@@ -158,9 +164,9 @@ impl Drop for LogGuard {
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
-        // Lines logged after the thread took its last batch.
-        let rest = std::mem::take(&mut self.shared.lock().buffer);
-        write_stderr(&rest);
+        // Normally empty (once closed, callers write for themselves); kept for a thread that
+        // ended early.
+        self.shared.write_out(self.shared.lock(), &mut Vec::new());
     }
 }
 
