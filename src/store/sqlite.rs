@@ -397,9 +397,9 @@ fn with_reader<T>(
     // as versions() with no AWSPREVIOUS. The conformance suite's concurrent readers
     // test catches this.
     let result = (|| {
-        conn.prepare_cached("BEGIN")?.execute([])?;
+        exec(&conn, "BEGIN", [])?;
         let out = f(&conn);
-        conn.prepare_cached("COMMIT")?.execute([])?;
+        exec(&conn, "COMMIT", [])?;
         out
     })();
     if !conn.is_autocommit() {
@@ -968,7 +968,8 @@ impl Store for SqliteStore {
 
     async fn insert_access_key(&self, key: AccessKeyRecord) -> StoreResult<()> {
         self.write(move |c| {
-            c.execute(
+            exec(
+                c,
                 "INSERT INTO access_keys (access_key_id, account_id, principal_arn, sealed_secret, \
                  active, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![
@@ -1009,7 +1010,8 @@ impl Store for SqliteStore {
     async fn set_access_key_active(&self, access_key_id: &str, active: bool) -> StoreResult<bool> {
         let id = access_key_id.to_string();
         self.write(move |c| {
-            Ok(c.execute(
+            Ok(exec(
+                c,
                 "UPDATE access_keys SET active = ?2 WHERE access_key_id = ?1",
                 params![id, active],
             )? > 0)
@@ -1020,7 +1022,7 @@ impl Store for SqliteStore {
     async fn delete_access_key(&self, access_key_id: &str) -> StoreResult<bool> {
         let id = access_key_id.to_string();
         self.write(move |c| {
-            Ok(c.execute("DELETE FROM access_keys WHERE access_key_id = ?1", [id])? > 0)
+            Ok(exec(c, "DELETE FROM access_keys WHERE access_key_id = ?1", [id])? > 0)
         })
         .await
     }
@@ -1469,7 +1471,8 @@ impl Store for SqliteStore {
         deletion: EpochMillis,
     ) -> StoreResult<()> {
         self.write(move |c| {
-            let n = c.execute(
+            let n = exec(
+                c,
                 "UPDATE secrets SET deleted_ms = ?2, deletion_ms = ?3, last_changed_ms = ?2 WHERE pk = ?1",
                 params![secret_pk, deleted, deletion],
             )?;
@@ -1480,7 +1483,8 @@ impl Store for SqliteStore {
 
     async fn restore_secret(&self, secret_pk: i64, now: EpochMillis) -> StoreResult<()> {
         self.write(move |c| {
-            let n = c.execute(
+            let n = exec(
+                c,
                 "UPDATE secrets SET deleted_ms = NULL, deletion_ms = NULL, last_changed_ms = ?2 WHERE pk = ?1",
                 params![secret_pk, now],
             )?;
@@ -1503,11 +1507,13 @@ impl Store for SqliteStore {
         self.write(move |tx| {
             let filter =
                 "SELECT pk FROM secrets WHERE deletion_ms IS NOT NULL AND deletion_ms <= ?1";
-            tx.execute(
+            exec(
+                tx,
                 &format!("DELETE FROM stages WHERE secret_pk IN ({filter})"),
                 [now],
             )?;
-            tx.execute(
+            exec(
+                tx,
                 &format!("DELETE FROM versions WHERE secret_pk IN ({filter})"),
                 [now],
             )?;
