@@ -78,7 +78,7 @@ async fn start(dir: &std::path::Path) -> (Child, Endpoint) {
     let url = first
         .strip_prefix("Listening on ")
         .unwrap_or_else(|| panic!("unexpected first line: {first}"));
-    let endpoint = Endpoint::parse(url).expect("endpoint");
+    let endpoint = Endpoint::parse(url, None).expect("endpoint");
     // Keep draining stdout so the server never blocks on a full pipe.
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     let mut ready = false;

@@ -1,6 +1,8 @@
 //! A minimal SigV4-signing AWS JSON client: one keep-alive HTTP/1.1 connection per worker, so
 //! `--concurrency` is exactly the number of connections the target sees.
 
+use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -8,32 +10,116 @@ use http::{HeaderMap, HeaderValue, Request, header};
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1;
 use hyper_util::rt::TokioIo;
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, ServerName};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
 
 use crate::auth::sigv4::{self, SigningKey};
 use crate::clock::{Clock as _, EpochMillis};
 
-/// Where requests go: `http://host:port` only (the tool measures servers, not TLS stacks).
-#[derive(Debug, Clone)]
+/// Where requests go: `http://host:port` (Strongbox, moto, LocalStack) or `https://host[:port]`
+/// (Strongbox with `--tls-cert`, or AWS itself).
+#[derive(Clone)]
 pub struct Endpoint {
-    /// `host:port`, as connected to and sent in `Host`.
+    /// `host[:port]` as written in the URL: sent in `Host` and signed.
     pub authority: String,
+    /// `host:port` to connect to (the scheme's port when the URL names none).
+    address: String,
+    /// For `https://`: the TLS client and the name the certificate must carry.
+    tls: Option<(TlsConnector, ServerName<'static>)>,
 }
 
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("authority", &self.authority)
+            .field("tls", &self.tls.is_some())
+            .finish()
+    }
+}
+
+/// CA bundles tried, in order, for `https://` without `--ca-bundle` or `SSL_CERT_FILE`
+/// (Debian and Ubuntu, Fedora and RHEL, Alpine and macOS).
+const SYSTEM_CA_BUNDLES: &[&str] = &[
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/pki/tls/certs/ca-bundle.crt",
+    "/etc/ssl/cert.pem",
+];
+
 impl Endpoint {
-    /// Parses `http://host:port[/]`.
-    pub fn parse(url: &str) -> Result<Self, String> {
-        let rest = url
-            .strip_prefix("http://")
-            .ok_or_else(|| format!("endpoint must be http://host:port, not {url}"))?;
+    /// Parses `http://host:port[/]` or `https://host[:port][/]`. An `https://` endpoint trusts
+    /// the CAs in `ca_bundle`, else in `$SSL_CERT_FILE`, else the system's bundle.
+    pub fn parse(url: &str, ca_bundle: Option<&Path>) -> Result<Self, String> {
+        let shape =
+            || format!("endpoint must be http://host:port or https://host[:port], not {url}");
+        let (secure, rest) = match (url.strip_prefix("http://"), url.strip_prefix("https://")) {
+            (Some(rest), _) => (false, rest),
+            (_, Some(rest)) => (true, rest),
+            _ => return Err(shape()),
+        };
         let authority = rest.trim_end_matches('/');
-        if authority.is_empty() || authority.contains('/') {
-            return Err(format!("endpoint must be http://host:port, not {url}"));
+        let parsed: http::uri::Authority = authority.parse().map_err(|_| shape())?;
+        if authority.is_empty() || authority.contains(['/', '@']) {
+            return Err(shape());
         }
+        let host = parsed.host();
+        let port = parsed.port_u16().unwrap_or(if secure { 443 } else { 80 });
+        let tls = if secure {
+            let name = host.trim_start_matches('[').trim_end_matches(']');
+            let name = ServerName::try_from(name.to_string()).map_err(|_| shape())?;
+            Some((tls_connector(ca_bundle)?, name))
+        } else {
+            None
+        };
         Ok(Self {
             authority: authority.to_string(),
+            address: format!("{host}:{port}"),
+            tls,
         })
     }
+
+    /// True for an `https://` endpoint.
+    pub fn is_tls(&self) -> bool {
+        self.tls.is_some()
+    }
+
+    /// `host:port` to connect to.
+    pub fn address(&self) -> &str {
+        &self.address
+    }
+}
+
+/// A TLS client (rustls, the versions and suites it considers safe) trusting the CAs of one
+/// PEM bundle.
+fn tls_connector(ca_bundle: Option<&Path>) -> Result<TlsConnector, String> {
+    let from_env = std::env::var_os("SSL_CERT_FILE").map(std::path::PathBuf::from);
+    let path = match ca_bundle.map(Path::to_path_buf).or(from_env) {
+        Some(path) => path,
+        None => SYSTEM_CA_BUNDLES
+            .iter()
+            .map(std::path::PathBuf::from)
+            .find(|p| p.is_file())
+            .ok_or("no CA bundle found for https: give --ca-bundle (or AWS_CA_BUNDLE)")?,
+    };
+    let mut roots = rustls::RootCertStore::empty();
+    let certs = CertificateDer::pem_file_iter(&path)
+        .map_err(|e| format!("cannot read CA bundle {}: {e}", path.display()))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("bad CA bundle {}: {e}", path.display()))?;
+    roots.add_parsable_certificates(certs);
+    if roots.is_empty() {
+        return Err(format!("no CA certificate in {}", path.display()));
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(TlsConnector::from(Arc::new(config)))
 }
 
 /// Credentials and scope to sign with. The secret never reaches `Debug` output.
@@ -166,6 +252,20 @@ pub struct Connection {
     sender: Option<http1::SendRequest<Full<Bytes>>>,
 }
 
+/// Starts HTTP/1.1 on a connected stream (plain or TLS); the connection runs in its own task.
+async fn http_handshake<S>(stream: S) -> Result<http1::SendRequest<Full<Bytes>>, String>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let (sender, conn) = http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(|_| "handshake-error".to_string())?;
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    Ok(sender)
+}
+
 /// How long a connect may take before the call counts as failed.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -180,21 +280,23 @@ impl Connection {
     }
 
     async fn connect(&self) -> Result<http1::SendRequest<Full<Bytes>>, String> {
-        let stream = tokio::time::timeout(
-            CONNECT_TIMEOUT,
-            TcpStream::connect(&self.endpoint.authority),
-        )
-        .await
-        .map_err(|_| "connect-timeout".to_string())?
-        .map_err(|_| "connect-error".to_string())?;
+        let stream =
+            tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(&self.endpoint.address))
+                .await
+                .map_err(|_| "connect-timeout".to_string())?
+                .map_err(|_| "connect-error".to_string())?;
         let _ = stream.set_nodelay(true);
-        let (sender, conn) = http1::handshake(TokioIo::new(stream))
-            .await
-            .map_err(|_| "handshake-error".to_string())?;
-        tokio::spawn(async move {
-            let _ = conn.await;
-        });
-        Ok(sender)
+        match &self.endpoint.tls {
+            None => http_handshake(stream).await,
+            Some((connector, name)) => {
+                let stream =
+                    tokio::time::timeout(CONNECT_TIMEOUT, connector.connect(name.clone(), stream))
+                        .await
+                        .map_err(|_| "connect-timeout".to_string())?
+                        .map_err(|_| "tls-error".to_string())?;
+                http_handshake(stream).await
+            }
+        }
     }
 
     /// Sends one signed `POST /` with `X-Amz-Target: secretsmanager.<operation>`. `Err` holds
@@ -295,10 +397,37 @@ mod tests {
     #[test]
     fn endpoint_parsing() {
         assert_eq!(
-            Endpoint::parse("http://127.0.0.1:8383/").unwrap().authority,
+            Endpoint::parse("http://127.0.0.1:8383/", None)
+                .unwrap()
+                .authority,
             "127.0.0.1:8383"
         );
-        assert!(Endpoint::parse("https://x:1").is_err());
-        assert!(Endpoint::parse("http://x:1/path").is_err());
+        assert!(Endpoint::parse("ftp://x:1", None).is_err());
+        assert!(Endpoint::parse("http://x:1/path", None).is_err());
+        assert!(Endpoint::parse("http://user@x:1", None).is_err());
+        let v6 = Endpoint::parse("http://[::1]:8383", None).unwrap();
+        assert_eq!(v6.address(), "[::1]:8383");
+        assert!(!v6.is_tls());
+        assert!(Endpoint::parse("https://x:1", Some(Path::new("/nonexistent/ca.pem"))).is_err());
+    }
+
+    /// `https://` without a port connects to 443 and signs the host as written (AWS itself).
+    #[test]
+    fn https_endpoint_defaults_to_port_443() {
+        let Some(bundle) = SYSTEM_CA_BUNDLES
+            .iter()
+            .map(Path::new)
+            .find(|p| p.is_file())
+        else {
+            return; // no system CA bundle on this machine; the TLS compat test covers the rest
+        };
+        let aws = Endpoint::parse(
+            "https://secretsmanager.us-east-1.amazonaws.com/",
+            Some(bundle),
+        )
+        .unwrap();
+        assert!(aws.is_tls());
+        assert_eq!(aws.authority, "secretsmanager.us-east-1.amazonaws.com");
+        assert_eq!(aws.address(), "secretsmanager.us-east-1.amazonaws.com:443");
     }
 }

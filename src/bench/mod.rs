@@ -87,9 +87,13 @@ impl CredentialArgs {
 
 #[derive(Debug, Clone, Args)]
 struct RunArgs {
-    /// The endpoint, `http://host:port`.
+    /// The endpoint, `http://host:port` or `https://host[:port]`.
     #[arg(long, default_value = "http://127.0.0.1:8383")]
     endpoint: String,
+    /// PEM bundle of the CAs an `https://` endpoint's certificate may chain to (default:
+    /// `$SSL_CERT_FILE`, else the system's bundle).
+    #[arg(long, env = "AWS_CA_BUNDLE")]
+    ca_bundle: Option<std::path::PathBuf>,
     #[command(flatten)]
     credentials: CredentialArgs,
     /// What to send.
@@ -236,7 +240,7 @@ pub fn main(args: BenchArgs) -> std::process::ExitCode {
 
 /// Seeds (unless told not to), runs the workload and prints the report.
 async fn run(args: RunArgs) -> Result<(), String> {
-    let endpoint = Endpoint::parse(&args.endpoint)?;
+    let endpoint = Endpoint::parse(&args.endpoint, args.ca_bundle.as_deref())?;
     let credentials = args.credentials.credentials();
     let concurrency = args.concurrency.max(1);
     if !args.skip_seed {

@@ -31,11 +31,14 @@ pub async fn measure(
     command: &[String],
     json: bool,
 ) -> Result<(), String> {
-    let endpoint = Endpoint::parse(endpoint)?;
+    let endpoint = Endpoint::parse(endpoint, None)?;
+    if endpoint.is_tls() {
+        return Err("startup polls a local plain-HTTP /health: give an http:// endpoint".into());
+    }
     let (program, args) = command.split_first().ok_or("no server command given")?;
     let mut times_ms = Vec::new();
     for _ in 0..runs.max(1) {
-        if healthy(&endpoint.authority).await {
+        if healthy(endpoint.address()).await {
             return Err(format!(
                 "something already answers on {}",
                 endpoint.authority
@@ -51,7 +54,7 @@ pub async fn measure(
             .spawn()
             .map_err(|e| format!("cannot start {program}: {e}"))?;
         let ready = loop {
-            if healthy(&endpoint.authority).await {
+            if healthy(endpoint.address()).await {
                 break Some(started.elapsed());
             }
             if started.elapsed() > READY_TIMEOUT || child.try_wait().ok().flatten().is_some() {

@@ -4,6 +4,7 @@ non-loopback address without TLS."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import urllib.parse
 from pathlib import Path
@@ -173,6 +174,30 @@ def test_tls_server_wrote_credentials(tls_server, pki, tmp_path):
                    "--output", "json"], env)
     assert res.returncode == 0, res.stderr
     assert len(res.json["RandomPassword"]) == 12
+
+
+def test_load_generator_over_tls(tls_server, pki):
+    """`strongbox bench` signs and sends over https, trusting the CA given as AWS_CA_BUNDLE (as
+    the AWS CLI does), and refuses the self-signed chain without it."""
+    binary = require_binary()
+    env = {"AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+           "AWS_REGION": REGION, "AWS_CA_BUNDLE": str(pki["ca"]), "PATH": "/usr/bin:/bin"}
+    cmd = [str(binary), "bench", "--endpoint", tls_server.endpoint, "--concurrency", "2",
+           "--duration", "1", "--warmup", "0", "--json"]
+    # Puts spread over enough secrets to stay far below AWS's ~100 versions per secret a day.
+    for workload, secrets in (("get", "5"), ("put", "200")):
+        res = subprocess.run(cmd + ["--workload", workload, "--secrets", secrets,
+                                    "--prefix", unique("tlsb")],
+                             env=env, capture_output=True, text=True, timeout=120)
+        assert res.returncode == 0, res.stderr
+        report = json.loads(res.stdout)
+        assert report["requests"] > 0 and report["ok"] == report["requests"], report["errors"]
+        assert report["errors"] == {}, report
+    del env["AWS_CA_BUNDLE"]
+    res = subprocess.run(cmd + ["--workload", "get", "--secrets", "5", "--skip-seed"], env=env,
+                         capture_output=True, text=True, timeout=120)
+    report = json.loads(res.stdout) if res.returncode == 0 else None
+    assert report is None or (report["ok"] == 0 and "tls-error" in report["errors"]), report
 
 
 def test_non_loopback_listen_without_tls_is_refused(tmp_path):
