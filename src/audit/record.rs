@@ -279,6 +279,23 @@ pub fn format_event_time(at: EpochMillis) -> String {
     .unwrap_or_default()
 }
 
+/// [`format_event_time`], formatted once per second per thread: every request's record
+/// carries it.
+fn event_time_cached(at: EpochMillis) -> String {
+    thread_local! {
+        static CACHED: std::cell::RefCell<(i64, String)> =
+            const { std::cell::RefCell::new((i64::MIN, String::new())) };
+    }
+    let second = at.div_euclid(1000);
+    CACHED.with(|cached| {
+        let mut cached = cached.borrow_mut();
+        if cached.0 != second {
+            *cached = (second, format_event_time(at));
+        }
+        cached.1.clone()
+    })
+}
+
 /// The account in an ARN (`arn:partition:service:region:account:...`), if it has one.
 pub fn arn_account(arn: &str) -> Option<&str> {
     arn.split(':').nth(4).filter(|a| !a.is_empty())
@@ -405,7 +422,7 @@ impl PreparedEvent {
         let record = Record {
             event_version: EVENT_VERSION,
             user_identity: user_identity(&entry.identity),
-            event_time: format_event_time(entry.time),
+            event_time: event_time_cached(entry.time),
             event_source: &entry.event_source,
             event_name: &entry.event_name,
             aws_region: &entry.region,

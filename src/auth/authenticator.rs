@@ -100,11 +100,11 @@ impl fmt::Debug for Authenticator {
 }
 
 /// Where the request's timestamp came from.
-struct RequestTime {
+struct RequestTime<'a> {
     /// Milliseconds since the epoch.
     at: EpochMillis,
     /// `YYYYMMDDTHHMMSSZ`, as it goes into the string to sign.
-    amz_date: String,
+    amz_date: Cow<'a, str>,
     /// The header that carried it, which must be signed.
     header: &'static str,
 }
@@ -154,7 +154,7 @@ impl Authenticator {
         let authorization = String::from_utf8_lossy(authorization.as_bytes());
 
         let amz_date = header_text(req.headers, "x-amz-date");
-        let http_date = header_text(req.headers, "date").and_then(|d| sigv4::parse_http_date(&d));
+        let http_date = header_text(req.headers, "date").and_then(sigv4::parse_http_date);
         let parsed = sigv4::parse_authorization_with_date(
             &authorization,
             amz_date.is_some() || http_date.is_some(),
@@ -166,7 +166,7 @@ impl Authenticator {
         check_skew(&time, now)?;
 
         let payload_hash = payload_hash(&parsed, req);
-        let signed: Vec<&str> = parsed.signed_headers.iter().map(String::as_str).collect();
+        let signed: Vec<&str> = parsed.signed_headers.iter().map(|n| n.as_ref()).collect();
         let creq = sigv4::canonical_request(
             req.method,
             req.path,
@@ -175,23 +175,23 @@ impl Authenticator {
             &signed,
             &payload_hash,
         );
-        let scope = parsed.scope.to_string();
+        let scope = parsed.scope.text();
         let sts = sigv4::string_to_sign(&time.amz_date, &scope, &creq);
 
         // An unknown or inactive key is checked against a fixed, precomputed dummy key: one
         // HMAC and one constant-time comparison, the same work as a known key whose signing key
         // is cached (the usual case), so timing does not tell the two apart. The unknown path
         // never touches the cache, so made-up key ids cannot fill or flush it.
-        let stored = self.credentials.lookup(&parsed.access_key_id);
+        let stored = self.credentials.lookup(parsed.access_key_id);
         let usable = stored.as_ref().filter(|c| c.active);
         let expected = match usable {
             Some(credential) => {
-                let key = self.signing_key(&parsed.access_key_id, &scope, &parsed, credential);
+                let key = self.signing_key(parsed.access_key_id, &scope, &parsed, credential);
                 sigv4::signature(&key, &sts)
             }
             None => sigv4::signature(&self.dummy_key, &sts),
         };
-        let signature_ok = signature_matches(&expected, &parsed.signature);
+        let signature_ok = signature_matches(&expected, parsed.signature);
 
         let Some(credential) = usable else {
             return Err(AuthError::UnrecognizedClient);
@@ -210,8 +210,8 @@ impl Authenticator {
         }
         Ok(Authenticated {
             caller: credential.caller.clone(),
-            region: parsed.scope.region,
-            service: parsed.scope.service,
+            region: parsed.scope.region.to_string(),
+            service: parsed.scope.service.to_string(),
         })
     }
 
@@ -221,10 +221,10 @@ impl Authenticator {
         &self,
         access_key_id: &str,
         scope: &str,
-        parsed: &ParsedAuthorization,
+        parsed: &ParsedAuthorization<'_>,
         credential: &StoredCredential,
     ) -> SigningKey {
-        let cache_key = format!("{access_key_id}/{scope}");
+        let cache_key = [access_key_id, scope].join("/");
         // A poisoned lock only means another thread panicked while holding it; the map is
         // still a valid map, and every entry is checked against the current secret before use.
         // Reads take the shared lock so concurrent requests do not serialise on the cache.
@@ -244,9 +244,9 @@ impl Authenticator {
         }
         let key = sigv4::signing_key(
             credential.secret.expose(),
-            &parsed.scope.date,
-            &parsed.scope.region,
-            &parsed.scope.service,
+            parsed.scope.date,
+            parsed.scope.region,
+            parsed.scope.service,
         );
         let mut cache = self.cache.write().unwrap_or_else(PoisonError::into_inner);
         if cache.len() >= MAX_CACHED_KEYS {
@@ -264,35 +264,32 @@ impl Authenticator {
 }
 
 /// The first value of header `name` as text, if present and valid UTF-8.
-fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
+fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
 }
 
 /// The request's timestamp: `X-Amz-Date` when present (and then it must be well formed),
 /// otherwise the already-parsed `Date` header.
 fn request_time(
-    amz_date: Option<String>,
+    amz_date: Option<&str>,
     http_date: Option<EpochMillis>,
-) -> Result<RequestTime, AuthError> {
+) -> Result<RequestTime<'_>, AuthError> {
     if let Some(value) = amz_date {
-        let Some(at) = sigv4::parse_amz_date(&value) else {
+        let Some(at) = sigv4::parse_amz_date(value) else {
             return Err(AuthError::IncompleteSignature(format!(
                 "Date must be in ISO-8601 'basic format'. Got '{value}'. See http://en.wikipedia.org/wiki/ISO_8601"
             )));
         };
         return Ok(RequestTime {
             at,
-            amz_date: value,
+            amz_date: Cow::Borrowed(value),
             header: "x-amz-date",
         });
     }
     match http_date {
         Some(at) => Ok(RequestTime {
             at,
-            amz_date: sigv4::format_amz_date(at),
+            amz_date: Cow::Owned(sigv4::format_amz_date(at)),
             header: "date",
         }),
         // parse_authorization_with_date has already reported a request with neither header.
@@ -306,7 +303,7 @@ fn request_time(
 /// The credential scope must name the request's date, a plausible region, a service this
 /// endpoint serves, and end in `aws4_request`.
 fn check_scope(
-    parsed: &ParsedAuthorization,
+    parsed: &ParsedAuthorization<'_>,
     time: &RequestTime,
     services: &[&str],
 ) -> Result<(), AuthError> {
@@ -318,13 +315,13 @@ fn check_scope(
             scope.date, time.amz_date
         )));
     }
-    if !is_valid_region(&scope.region) {
+    if !is_valid_region(scope.region) {
         return Err(AuthError::InvalidSignature(format!(
             "Credential should be scoped to a valid region, not '{}'. ",
             scope.region
         )));
     }
-    if !services.contains(&scope.service.as_str()) {
+    if !services.contains(&scope.service) {
         return Err(AuthError::InvalidSignature(format!(
             "Credential should be scoped to correct service: '{}'. ",
             services.first().copied().unwrap_or("")
@@ -342,7 +339,10 @@ fn check_scope(
 
 /// `host` must be signed, so a signature cannot be replayed against another endpoint, and so
 /// must the header the timestamp came from.
-fn check_signed_headers(parsed: &ParsedAuthorization, time: &RequestTime) -> Result<(), AuthError> {
+fn check_signed_headers(
+    parsed: &ParsedAuthorization<'_>,
+    time: &RequestTime,
+) -> Result<(), AuthError> {
     if !parsed.signs("host") {
         return Err(AuthError::InvalidSignature(
             "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.".to_string(),
@@ -388,13 +388,15 @@ fn check_skew(time: &RequestTime, now: EpochMillis) -> Result<(), AuthError> {
 /// `x-amz-content-sha256` header. That value is used when it is `UNSIGNED-PAYLOAD` or the
 /// correct hash; a wrong hash is replaced by the real one, so the signature fails to match
 /// rather than vouching for a body that was never sent.
-fn payload_hash(parsed: &ParsedAuthorization, req: &SignedRequest<'_>) -> String {
+fn payload_hash(parsed: &ParsedAuthorization<'_>, req: &SignedRequest<'_>) -> String {
     let body_hash = sigv4::sha256_hex(req.body);
     if !parsed.signs("x-amz-content-sha256") {
         return body_hash;
     }
     match header_text(req.headers, "x-amz-content-sha256") {
-        Some(v) if v == sigv4::UNSIGNED_PAYLOAD || v.eq_ignore_ascii_case(&body_hash) => v,
+        Some(v) if v == sigv4::UNSIGNED_PAYLOAD || v.eq_ignore_ascii_case(&body_hash) => {
+            v.to_string()
+        }
         _ => body_hash,
     }
 }
@@ -415,7 +417,7 @@ fn signature_matches(expected: &[u8; 32], provided: &str) -> bool {
 /// one, so it would be the real token.
 fn redact_session_token<'a>(
     creq: &'a str,
-    parsed: &ParsedAuthorization,
+    parsed: &ParsedAuthorization<'_>,
     headers: &HeaderMap,
 ) -> Cow<'a, str> {
     if !parsed.signs("x-amz-security-token") {
@@ -1081,9 +1083,9 @@ mod tests {
             let raw = headers["authorization"].to_str().unwrap().to_string();
             let parsed = sigv4::parse_authorization(&raw).unwrap();
             assert!(parsed.signs("x-amz-content-sha256"));
-            let names: Vec<&str> = parsed.signed_headers.iter().map(String::as_str).collect();
+            let names: Vec<&str> = parsed.signed_headers.iter().map(|n| n.as_ref()).collect();
             let creq = sigv4::canonical_request("POST", "/", "", &headers, &names, &value);
-            let sts = sigv4::string_to_sign("20150830T123600Z", &parsed.scope.to_string(), &creq);
+            let sts = sigv4::string_to_sign("20150830T123600Z", &parsed.scope.text(), &creq);
             let key = sigv4::signing_key(SECRET, "20150830", "us-east-1", "secretsmanager");
             let sig = hex::encode(sigv4::signature(&key, &sts));
             let (head, _) = raw.split_once("Signature=").unwrap();

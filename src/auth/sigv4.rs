@@ -64,59 +64,63 @@ const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
 /// secret access key for a whole day.
 pub type SigningKey = Zeroizing<[u8; 32]>;
 
-/// The `<date>/<region>/<service>/<terminator>` part of a SigV4 credential.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CredentialScope {
+/// The `<date>/<region>/<service>/<terminator>` part of a SigV4 credential, borrowed from the
+/// header it was parsed from (or from the signer's parameters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CredentialScope<'a> {
     /// `YYYYMMDD`, which must equal the date of the request's timestamp.
-    pub date: String,
+    pub date: &'a str,
     /// The region the client signed for, e.g. `us-east-1`.
-    pub region: String,
+    pub region: &'a str,
     /// The signing name of the service, e.g. `secretsmanager`.
-    pub service: String,
+    pub service: &'a str,
     /// Should be [`SCOPE_TERMINATOR`]; kept as sent so the verifier can report a wrong one.
-    pub terminator: String,
+    pub terminator: &'a str,
 }
 
-impl CredentialScope {
+impl<'a> CredentialScope<'a> {
     /// A well-formed scope ending in [`SCOPE_TERMINATOR`].
-    pub fn new(date: &str, region: &str, service: &str) -> Self {
+    pub fn new(date: &'a str, region: &'a str, service: &'a str) -> Self {
         Self {
-            date: date.to_string(),
-            region: region.to_string(),
-            service: service.to_string(),
-            terminator: SCOPE_TERMINATOR.to_string(),
+            date,
+            region,
+            service,
+            terminator: SCOPE_TERMINATOR,
         }
     }
-}
 
-impl fmt::Display for CredentialScope {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}/{}/{}/{}",
-            self.date, self.region, self.service, self.terminator
-        )
+    /// `date/region/service/terminator`, built without the formatting machinery (`join`
+    /// sizes it once): the verifier needs it on every request.
+    pub fn text(&self) -> String {
+        [self.date, self.region, self.service, self.terminator].join("/")
     }
 }
 
-/// The parts of an `Authorization: AWS4-HMAC-SHA256 ...` header.
+impl fmt::Display for CredentialScope<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text())
+    }
+}
+
+/// The parts of an `Authorization: AWS4-HMAC-SHA256 ...` header, borrowed from it.
 ///
 /// None of this is secret: the signature is a MAC that the client sent in the clear.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ParsedAuthorization {
+pub struct ParsedAuthorization<'a> {
     /// The access key id from `Credential=`.
-    pub access_key_id: String,
+    pub access_key_id: &'a str,
     /// The credential scope from `Credential=`.
-    pub scope: CredentialScope,
+    pub scope: CredentialScope<'a>,
     /// The names from `SignedHeaders=`, lower-cased, sorted and without duplicates or empty
-    /// entries, i.e. in the form they take in the canonical request.
-    pub signed_headers: Vec<String>,
+    /// entries, i.e. in the form they take in the canonical request. Names sent in lower case
+    /// (what every SDK sends) are borrowed.
+    pub signed_headers: Vec<Cow<'a, str>>,
     /// The `Signature=` value exactly as sent; it is not validated here, so that a malformed
     /// signature still goes through the constant-time comparison and fails there.
-    pub signature: String,
+    pub signature: &'a str,
 }
 
-impl ParsedAuthorization {
+impl ParsedAuthorization<'_> {
     /// Whether `name` (lower case) is among the signed headers.
     pub fn signs(&self, name: &str) -> bool {
         self.signed_headers.iter().any(|h| h == name)
@@ -134,7 +138,7 @@ impl ParsedAuthorization {
 /// [`AuthError::IncompleteSignature`] with AWS's wording when a token is not `key=value`, the
 /// algorithm is not `AWS4-HMAC-SHA256`, `Credential`, `SignedHeaders` or `Signature` is
 /// missing, or the credential does not have exactly five `/`-separated elements.
-pub fn parse_authorization(header: &str) -> Result<ParsedAuthorization, AuthError> {
+pub fn parse_authorization(header: &str) -> Result<ParsedAuthorization<'_>, AuthError> {
     parse_authorization_with_date(header, true)
 }
 
@@ -143,11 +147,12 @@ pub fn parse_authorization(header: &str) -> Result<ParsedAuthorization, AuthErro
 pub(crate) fn parse_authorization_with_date(
     header: &str,
     has_date_header: bool,
-) -> Result<ParsedAuthorization, AuthError> {
+) -> Result<ParsedAuthorization<'_>, AuthError> {
     // AWS splits on commas and on whitespace alike: `Credential= AKID/...` is reported as
-    // `'AKID/...' not a valid key=value pair`, so a stray space is a separate token.
+    // `'AKID/...' not a valid key=value pair`, so a stray space is a separate token. The
+    // separators are ASCII, so splitting the bytes keeps every token valid UTF-8.
     let mut tokens = header
-        .split(|c: char| c == ',' || c.is_ascii_whitespace())
+        .split([',', ' ', '\t', '\n', '\r', '\x0c'])
         .filter(|t| !t.is_empty());
     let algorithm = tokens.next().unwrap_or("");
 
@@ -219,24 +224,31 @@ pub(crate) fn parse_authorization_with_date(
     };
 
     Ok(ParsedAuthorization {
-        access_key_id: access_key_id.to_string(),
+        access_key_id,
         scope: CredentialScope {
-            date: date.to_string(),
-            region: region.to_string(),
-            service: service.to_string(),
-            terminator: terminator.to_string(),
+            date,
+            region,
+            service,
+            terminator,
         },
         signed_headers: normalize_signed_headers(signed_headers.split(';')),
-        signature: signature.to_string(),
+        signature,
     })
 }
 
 /// Lower-cases, sorts and de-duplicates header names, dropping empty ones: the form the
 /// `SignedHeaders` line of a canonical request takes.
-fn normalize_signed_headers<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
-    let mut names: Vec<String> = names
-        .map(|n| n.trim().to_ascii_lowercase())
+fn normalize_signed_headers<'a>(names: impl Iterator<Item = &'a str>) -> Vec<Cow<'a, str>> {
+    let mut names: Vec<Cow<'a, str>> = names
+        .map(str::trim)
         .filter(|n| !n.is_empty())
+        .map(|n| {
+            if n.bytes().any(|b| b.is_ascii_uppercase()) {
+                Cow::Owned(n.to_ascii_lowercase())
+            } else {
+                Cow::Borrowed(n)
+            }
+        })
         .collect();
     names.sort();
     names.dedup();
@@ -370,7 +382,7 @@ pub fn canonical_request(
         signed_headers
     } else {
         normalized = normalize_signed_headers(signed_headers.iter().copied());
-        &normalized.iter().map(String::as_str).collect::<Vec<_>>()
+        &normalized.iter().map(|n| n.as_ref()).collect::<Vec<_>>()
     };
     let mut out = String::with_capacity(512);
     out.push_str(method);
@@ -417,10 +429,8 @@ fn is_normalized(names: &[&str]) -> bool {
 /// The SigV4 string to sign: algorithm, timestamp (`YYYYMMDDTHHMMSSZ`), scope
 /// (`date/region/service/aws4_request`) and the hex SHA-256 of the canonical request.
 pub fn string_to_sign(amz_date: &str, scope: &str, canonical_request: &str) -> String {
-    format!(
-        "{ALGORITHM}\n{amz_date}\n{scope}\n{}",
-        sha256_hex(canonical_request.as_bytes())
-    )
+    let hash = hash_hex(canonical_request.as_bytes());
+    [ALGORITHM, amz_date, scope, hex_str(&hash)].join("\n")
 }
 
 /// Derives the signing key `kSigning` from a secret access key and a credential scope.
@@ -452,7 +462,20 @@ fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
 
 /// Lower-case hex SHA-256, the form SigV4 uses for payload and canonical-request hashes.
 pub fn sha256_hex(data: &[u8]) -> String {
-    hex::encode(digest::digest(&digest::SHA256, data))
+    hex_str(&hash_hex(data)).to_string()
+}
+
+/// [`sha256_hex`] into a stack buffer: the verifier hashes twice per request.
+fn hash_hex(data: &[u8]) -> [u8; 64] {
+    let mut out = [0u8; 64];
+    // 32 digest bytes always fill exactly 64 hex digits, so this cannot fail.
+    let _ = hex::encode_to_slice(digest::digest(&digest::SHA256, data), &mut out);
+    out
+}
+
+/// The text of hex digits made by [`hash_hex`] (always ASCII).
+fn hex_str(digits: &[u8; 64]) -> &str {
+    std::str::from_utf8(digits).unwrap_or_default()
 }
 
 /// Formats a timestamp as SigV4's `YYYYMMDDTHHMMSSZ` (UTC, truncated to the second).
@@ -592,10 +615,10 @@ pub fn sign_headers(
             .map(HeaderName::as_str)
             .filter(|n| !UNSIGNED_HEADERS.contains(n) && !n.starts_with("proxy-")),
     );
-    let name_refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let name_refs: Vec<&str> = names.iter().map(|n| n.as_ref()).collect();
 
     let date = amz_date.get(..8).unwrap_or("");
-    let scope = CredentialScope::new(date, params.region, params.service).to_string();
+    let scope = CredentialScope::new(date, params.region, params.service).text();
     let creq = canonical_request(method, path, query, headers, &name_refs, &sha256_hex(body));
     let sts = string_to_sign(&amz_date, &scope, &creq);
     let key = signing_key(
@@ -1358,7 +1381,7 @@ mod tests {
         );
 
         // Recompute independently from the parts.
-        let names: Vec<&str> = parsed.signed_headers.iter().map(String::as_str).collect();
+        let names: Vec<&str> = parsed.signed_headers.iter().map(|n| n.as_ref()).collect();
         let creq = canonical_request("POST", "/", "", &headers, &names, &sha256_hex(body));
         let sts = string_to_sign("20150830T123600Z", &parsed.scope.to_string(), &creq);
         let key = signing_key(SECRET, "20150830", "us-east-1", "secretsmanager");

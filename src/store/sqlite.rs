@@ -897,12 +897,13 @@ impl SqliteStore {
                 a,
             ),
         };
-        let cache_key = format!(
-            "{}\0{}\0{}\0{key}",
-            scope.account_id,
-            scope.region,
-            matches!(lookup, SecretLookup::Arn(_))
-        );
+        // account \0 region \0 kind \0 name-or-ARN; `join` sizes it once.
+        let kind = if matches!(lookup, SecretLookup::Arn(_)) {
+            "true"
+        } else {
+            "false"
+        };
+        let cache_key = [scope.account_id.as_str(), scope.region.as_str(), kind, key].join("\0");
         let cache = if with_labels {
             &self.secrets
         } else {

@@ -61,9 +61,9 @@ impl CallInfo {
         let text = self.authorization.as_ref()?.to_str().ok()?;
         let parsed = sigv4::parse_authorization(text).ok()?;
         Some((
-            parsed.access_key_id,
-            parsed.scope.region,
-            parsed.scope.service,
+            parsed.access_key_id.to_string(),
+            parsed.scope.region.to_string(),
+            parsed.scope.service.to_string(),
         ))
     }
 }
