@@ -195,6 +195,7 @@ async fn reload(store: &Arc<dyn Store>, record: &SecretRecord) -> SecretRecord {
         .find_secret(&record.scope(), SecretLookup::Arn(&record.arn))
         .await
         .expect("find_secret")
+        .map(Arc::unwrap_or_clone)
         .expect("secret exists")
 }
 
@@ -399,8 +400,8 @@ pub mod cases {
             .find_secret(&us(), SecretLookup::Arn(&r.arn))
             .await
             .unwrap();
-        assert_eq!(by_name.as_ref(), Some(&r));
-        assert_eq!(by_arn.as_ref(), Some(&r));
+        assert_eq!(by_name.as_deref(), Some(&r));
+        assert_eq!(by_arn.as_deref(), Some(&r));
         // Exact matches only, of the right kind, in the right scope.
         for (s, lookup) in [
             (us(), SecretLookup::Name("find")),

@@ -1,6 +1,7 @@
 //! CreateSecret, DescribeSecret, UpdateSecret, DeleteSecret, RestoreSecret.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -342,7 +343,12 @@ impl Service {
                         }
                         Some(existing) => {
                             return self
-                                .create_conflict(&access, existing, &token, value.as_ref())
+                                .create_conflict(
+                                    &access,
+                                    Arc::unwrap_or_clone(existing),
+                                    &token,
+                                    value.as_ref(),
+                                )
                                 .await;
                         }
                         // Deleted by another request in between: try again.
@@ -402,7 +408,7 @@ impl Service {
         let (record, _) = self
             .resolve(ctx, Operation::DescribeSecret, secret_id)
             .await?;
-        Ok(SecretMetadata::new(record, false))
+        Ok(SecretMetadata::new(Arc::unwrap_or_clone(record), false))
     }
 
     pub(super) async fn update_secret(
@@ -470,8 +476,8 @@ impl Service {
                 .await?;
         }
         Ok(ArnNameOutput {
-            arn: record.arn,
-            name: record.name,
+            arn: record.arn.clone(),
+            name: record.name.clone(),
             version_id,
         })
     }
@@ -537,8 +543,8 @@ impl Service {
         if force {
             self.store.delete_secret(record.pk).await?;
             return Ok(DeleteSecretOutput {
-                arn: record.arn,
-                name: record.name,
+                arn: record.arn.clone(),
+                name: record.name.clone(),
                 deletion_date: timestamp(ctx.now),
             });
         }
@@ -551,8 +557,8 @@ impl Service {
             .schedule_deletion(record.pk, ctx.now, deletion)
             .await?;
         Ok(DeleteSecretOutput {
-            arn: record.arn,
-            name: record.name,
+            arn: record.arn.clone(),
+            name: record.name.clone(),
             deletion_date: timestamp(deletion),
         })
     }
@@ -570,8 +576,8 @@ impl Service {
             self.store.restore_secret(record.pk, ctx.now).await?;
         }
         Ok(ArnNameOutput {
-            arn: record.arn,
-            name: record.name,
+            arn: record.arn.clone(),
+            name: record.name.clone(),
             version_id: None,
         })
     }

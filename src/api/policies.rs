@@ -169,8 +169,8 @@ impl Service {
             .set_resource_policy(record.pk, Some(text), ctx.now)
             .await?;
         Ok(PolicyTargetOutput {
-            arn: record.arn,
-            name: record.name,
+            arn: record.arn.clone(),
+            name: record.name.clone(),
         })
     }
 
@@ -197,9 +197,9 @@ impl Service {
             }
         }
         Ok(GetResourcePolicyOutput {
-            arn: record.arn,
-            name: record.name,
-            resource_policy: record.resource_policy,
+            arn: record.arn.clone(),
+            name: record.name.clone(),
+            resource_policy: record.resource_policy.clone(),
         })
     }
 
@@ -224,8 +224,8 @@ impl Service {
                 .await?;
         }
         Ok(PolicyTargetOutput {
-            arn: record.arn,
-            name: record.name,
+            arn: record.arn.clone(),
+            name: record.name.clone(),
         })
     }
 

@@ -6,6 +6,8 @@ use super::{ApiError, Operation, RequestContext, Service};
 use crate::crypto::{EncryptionContext, SecretValue, open_value, seal_value};
 use crate::model::{SecretRef, SecretRefError};
 use crate::policy::ConditionContext;
+use std::sync::Arc;
+
 use crate::store::{Scope, SecretLookup, SecretRecord, VersionRecord};
 
 impl Service {
@@ -15,7 +17,7 @@ impl Service {
         ctx: &RequestContext,
         op: Operation,
         secret_id: &str,
-    ) -> Result<(SecretRecord, Access), ApiError> {
+    ) -> Result<(Arc<SecretRecord>, Access), ApiError> {
         self.resolve_with(ctx, op, secret_id, &ConditionContext::default())
             .await
     }
@@ -28,7 +30,7 @@ impl Service {
         op: Operation,
         secret_id: &str,
         request_keys: &ConditionContext,
-    ) -> Result<(SecretRecord, Access), ApiError> {
+    ) -> Result<(Arc<SecretRecord>, Access), ApiError> {
         let (found, access) = self
             .resolve_optional_with(ctx, op, secret_id, request_keys)
             .await?;
@@ -50,7 +52,7 @@ impl Service {
         op: Operation,
         secret_id: &str,
         request_keys: &ConditionContext,
-    ) -> Result<(Option<SecretRecord>, Access), ApiError> {
+    ) -> Result<(Option<Arc<SecretRecord>>, Access), ApiError> {
         let secret_ref = SecretRef::parse(secret_id).map_err(arn_parse_error)?;
         let account = secret_ref.account().unwrap_or(&ctx.caller.account_id);
         let region = secret_ref.region().unwrap_or(&ctx.region);
@@ -91,7 +93,7 @@ impl Service {
             Target::Secret {
                 arn,
                 account,
-                record: found.as_ref(),
+                record: found.as_deref(),
                 shown: secret_id,
             },
             request_keys,

@@ -121,7 +121,7 @@ impl Service {
             .await?;
         require_not_deleted(&record)?;
         check_reserved_keys(&tags)?;
-        let mut after = record.clone();
+        let mut after = SecretRecord::clone(&record);
         let mut merged = after.tags.take().unwrap_or_default();
         merge_tags(&mut merged, tags.iter().cloned());
         after.tags = Some(merged);
@@ -156,7 +156,7 @@ impl Service {
             .resolve_with(ctx, Operation::UntagResource, secret_id, &keys)
             .await?;
         require_not_deleted(&record)?;
-        let mut after = record.clone();
+        let mut after = SecretRecord::clone(&record);
         if let Some(t) = after.tags.as_mut() {
             t.retain(|t| !tag_keys.contains(&t.key));
         }

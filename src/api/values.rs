@@ -1,6 +1,8 @@
 //! GetSecretValue, PutSecretValue, BatchGetSecretValue, ListSecretVersionIds,
 //! UpdateSecretVersionStage: everything that reads values or moves staging labels.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize, Serializer};
 use zeroize::Zeroizing;
 
@@ -257,7 +259,7 @@ impl Service {
     ) -> Result<SecretValueEntry, ApiError> {
         require_not_deleted(record)?;
         require_own_key_or_same_account(ctx, record)?;
-        let version: VersionRecord = match version_id {
+        let version: Arc<VersionRecord> = match version_id {
             Some(id) => {
                 let not_found = || {
                     ApiError::ResourceNotFound(format!(
@@ -281,7 +283,7 @@ impl Service {
                 if v.sealed.is_none() {
                     return Err(not_found());
                 }
-                v
+                Arc::new(v)
             }
             None => {
                 let stage = version_stage.unwrap_or(VersionStage::CURRENT);
@@ -320,10 +322,10 @@ impl Service {
         Ok(SecretValueEntry {
             arn: record.arn.clone(),
             name: record.name.clone(),
-            version_id: version.version_id,
+            version_id: version.version_id.clone(),
             secret_binary,
             secret_string,
-            version_stages: version.stages,
+            version_stages: version.stages.clone(),
             created_date: timestamp(version.created_ms),
         })
     }
@@ -410,8 +412,8 @@ impl Service {
             .put_value(ctx, &access, &record, &token, &value, stages)
             .await?;
         Ok(PutSecretValueOutput {
-            arn: record.arn,
-            name: record.name,
+            arn: record.arn.clone(),
+            name: record.name.clone(),
             version_id: token,
             version_stages,
         })
@@ -500,7 +502,7 @@ impl Service {
                             },
                             &Default::default(),
                         )?;
-                        (r, access)
+                        (Arc::new(r), access)
                     }
                     None => {
                         self.resolve(ctx, Operation::GetSecretValue, &secret_id)
@@ -581,8 +583,8 @@ impl Service {
         Ok(ListSecretVersionIdsOutput {
             versions,
             next_token,
-            arn: record.arn,
-            name: record.name,
+            arn: record.arn.clone(),
+            name: record.name.clone(),
         })
     }
 
@@ -626,8 +628,8 @@ impl Service {
             .await
             .map_err(map_store)?;
         Ok(super::lifecycle::ArnNameOutput {
-            arn: record.arn,
-            name: record.name,
+            arn: record.arn.clone(),
+            name: record.name.clone(),
             version_id: None,
         })
     }

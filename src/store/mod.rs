@@ -11,6 +11,7 @@ mod read_cache;
 mod sqlite;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 
@@ -386,14 +387,14 @@ pub trait Store: Send + Sync + 'static {
         &self,
         scope: &Scope,
         lookup: SecretLookup<'_>,
-    ) -> StoreResult<Option<SecretRecord>>;
+    ) -> StoreResult<Option<Arc<SecretRecord>>>;
     /// [`find_secret`](Self::find_secret) without the staging labels (`labels` is empty):
     /// for every caller but DescribeSecret, which is the only one that shows them.
     async fn find_secret_row(
         &self,
         scope: &Scope,
         lookup: SecretLookup<'_>,
-    ) -> StoreResult<Option<SecretRecord>>;
+    ) -> StoreResult<Option<Arc<SecretRecord>>>;
     /// One version of a secret.
     async fn version(&self, secret_pk: i64, version_id: &str)
     -> StoreResult<Option<VersionRecord>>;
@@ -402,7 +403,7 @@ pub trait Store: Send + Sync + 'static {
         &self,
         secret_pk: i64,
         stage: &str,
-    ) -> StoreResult<Option<VersionRecord>>;
+    ) -> StoreResult<Option<Arc<VersionRecord>>>;
     /// All versions of a secret, oldest first.
     async fn versions(&self, secret_pk: i64) -> StoreResult<Vec<VersionRecord>>;
     /// Stores a new version and moves labels per `stages` in one transaction; prunes unlabelled

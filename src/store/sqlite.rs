@@ -135,11 +135,11 @@ pub struct SqliteStore {
     writer: Arc<Writer>,
     readers: Arc<Mutex<Vec<Connection>>>,
     /// Recent secret lookups by scope and name or ARN (see [`ReadCache`]).
-    secrets: Arc<ReadCache<String, SecretRecord>>,
+    secrets: Arc<ReadCache<String, Arc<SecretRecord>>>,
     /// The same, without staging labels ([`Store::find_secret_row`]).
-    secret_rows: Arc<ReadCache<String, SecretRecord>>,
+    secret_rows: Arc<ReadCache<String, Arc<SecretRecord>>>,
     /// Recent version-by-label lookups by secret and label.
-    staged: Arc<ReadCache<(i64, String), VersionRecord>>,
+    staged: Arc<ReadCache<(i64, String), Arc<VersionRecord>>>,
 }
 
 /// Most write jobs committed in one transaction: far above any realistic number of concurrent
@@ -878,7 +878,7 @@ impl SqliteStore {
         scope: &Scope,
         lookup: SecretLookup<'_>,
         with_labels: bool,
-    ) -> StoreResult<Option<SecretRecord>> {
+    ) -> StoreResult<Option<Arc<SecretRecord>>> {
         let (sql, key) = match lookup {
             SecretLookup::Name(n) => (
                 concat!(
@@ -931,9 +931,10 @@ impl SqliteStore {
                     other => Ok(other),
                 }
             })
-            .await?;
+            .await?
+            .map(Arc::new);
         if let Some(record) = &found {
-            cache.put(read_at, cache_key, record.clone());
+            cache.put(read_at, cache_key, Arc::clone(record));
         }
         Ok(found)
     }
@@ -1243,7 +1244,7 @@ impl Store for SqliteStore {
         &self,
         scope: &Scope,
         lookup: SecretLookup<'_>,
-    ) -> StoreResult<Option<SecretRecord>> {
+    ) -> StoreResult<Option<Arc<SecretRecord>>> {
         self.lookup_secret(scope, lookup, true).await
     }
 
@@ -1251,7 +1252,7 @@ impl Store for SqliteStore {
         &self,
         scope: &Scope,
         lookup: SecretLookup<'_>,
-    ) -> StoreResult<Option<SecretRecord>> {
+    ) -> StoreResult<Option<Arc<SecretRecord>>> {
         self.lookup_secret(scope, lookup, false).await
     }
 
@@ -1267,7 +1268,7 @@ impl Store for SqliteStore {
         &self,
         secret_pk: i64,
         stage: &str,
-    ) -> StoreResult<Option<VersionRecord>> {
+    ) -> StoreResult<Option<Arc<VersionRecord>>> {
         let cache_key = (secret_pk, stage.to_string());
         if let Some(hit) = self.staged.get(&cache_key) {
             return Ok(Some(hit));
@@ -1283,9 +1284,10 @@ impl Store for SqliteStore {
                     None => Ok(None),
                 }
             })
-            .await?;
+            .await?
+            .map(Arc::new);
         if let Some(version) = &found {
-            self.staged.put(read_at, cache_key, version.clone());
+            self.staged.put(read_at, cache_key, Arc::clone(version));
         }
         Ok(found)
     }
