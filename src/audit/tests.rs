@@ -719,3 +719,25 @@ async fn stats_render_as_prometheus_text() {
     assert!(out.contains("strongbox_audit_events_total 1\n"));
     assert!(out.contains("strongbox_audit_commit_duration_seconds_count 1\n"));
 }
+
+#[tokio::test]
+async fn a_lookup_can_index_what_the_indexer_has_not_yet() {
+    // The indexer may be starved of CPU (it runs in the idle class); a lookup then indexes the
+    // missing events itself, beside the indexer thread, without duplicating any.
+    let f = open(config(1000));
+    f.append(40).await;
+    let inner = f.log.inner.clone();
+    let last = tokio::task::spawn_blocking(move || inner.catch_up_index())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(last, 40);
+    f.append(5).await;
+    let events = f.log.query(EventQuery::default()).await.unwrap();
+    assert_eq!(events.len(), 45);
+    let rows: i64 = f
+        .index_db()
+        .query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(rows, 45);
+}
