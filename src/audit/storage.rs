@@ -669,8 +669,9 @@ impl Indexer {
 /// it runs only on a core that nothing else wants, and a request thread that wakes up takes the
 /// core back at once. Nice 19, which it had before, still let it finish its time slice on a
 /// core a woken request was waiting for: under saturation, `SCHED_IDLE` measured 8 to 12% more
-/// GetSecretValue throughput (docs/BENCHMARKS.md). The index is derived data and lookups wait
-/// for it, so it only has to keep up in the gaps, which it does at any load below saturation.
+/// GetSecretValue throughput (docs/BENCHMARKS.md). The index is derived data, so it only has
+/// to keep up in the gaps; a lookup that finds it behind indexes the rest itself
+/// ([`super::AuditLog::query`]).
 /// Where the class cannot be changed (another OS, a seccomp filter), nice 19 is the fallback;
 /// failing both only costs that preference.
 fn lower_priority() {

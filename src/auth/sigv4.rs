@@ -149,8 +149,8 @@ pub(crate) fn parse_authorization_with_date(
     has_date_header: bool,
 ) -> Result<ParsedAuthorization<'_>, AuthError> {
     // AWS splits on commas and on whitespace alike: `Credential= AKID/...` is reported as
-    // `'AKID/...' not a valid key=value pair`, so a stray space is a separate token. The
-    // separators are ASCII, so splitting the bytes keeps every token valid UTF-8.
+    // `'AKID/...' not a valid key=value pair`, so a stray space is a separate token. The set
+    // is a comma plus `u8::is_ascii_whitespace`, as a char set (faster than a closure).
     let mut tokens = header
         .split([',', ' ', '\t', '\n', '\r', '\x0c'])
         .filter(|t| !t.is_empty());
