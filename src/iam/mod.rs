@@ -2,7 +2,7 @@
 //! policies, and STS, served over AWS's Query protocol and used offline by the CLI.
 //!
 //! Every change runs under one write lock, goes to the store as one atomic write, and then
-//! rebuilds the identity index ([`index`]) that authentication reads, so a deleted key or a
+//! rebuilds the identity index (`index.rs`) that authentication reads, so a deleted key or a
 //! changed policy takes effect on the next request. IAM's own actions are authorised by the
 //! same policy engine as Secrets Manager's ([`authz`]).
 
