@@ -59,6 +59,32 @@ impl Clock for ManualClock {
     }
 }
 
+/// A value that depends only on the second, computed at most once per second by each thread
+/// that keeps one in a `thread_local!`: the timestamps every response and audit record carry.
+#[derive(Debug, Default)]
+pub struct PerSecond<T>(std::cell::RefCell<Option<(i64, T)>>);
+
+impl<T: Clone> PerSecond<T> {
+    /// Empty: the first [`get`](Self::get) computes.
+    pub const fn new() -> Self {
+        Self(std::cell::RefCell::new(None))
+    }
+
+    /// The value for the second of `at`, from `make(at)` when that second is not the cached one.
+    pub fn get(&self, at: EpochMillis, make: impl FnOnce(EpochMillis) -> T) -> T {
+        let second = at.div_euclid(1000);
+        let mut cached = self.0.borrow_mut();
+        match cached.as_ref() {
+            Some((s, value)) if *s == second => value.clone(),
+            _ => {
+                let value = make(at);
+                *cached = Some((second, value.clone()));
+                value
+            }
+        }
+    }
+}
+
 /// Milliseconds in one day.
 pub const DAY_MILLIS: i64 = 86_400_000;
 
@@ -82,5 +108,22 @@ mod tests {
     fn truncates_to_midnight() {
         assert_eq!(truncate_to_day(DAY_MILLIS * 3 + 12_345), DAY_MILLIS * 3);
         assert_eq!(truncate_to_day(-1), -DAY_MILLIS);
+    }
+
+    #[test]
+    fn per_second_computes_once_per_second() {
+        let cache = PerSecond::new();
+        let mut made = 0;
+        let mut get = |at| {
+            cache.get(at, |at| {
+                made += 1;
+                at.div_euclid(1000)
+            })
+        };
+        assert_eq!(get(5_000), 5);
+        assert_eq!(get(5_999), 5);
+        assert_eq!(get(6_000), 6);
+        assert_eq!(get(-1), -1);
+        assert_eq!(made, 3);
     }
 }

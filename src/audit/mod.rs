@@ -394,31 +394,7 @@ impl AuditLog {
     /// was durable when the query arrived (it trails the log by milliseconds).
     pub async fn query(&self, q: EventQuery) -> Result<Vec<StoredEvent>, AuditError> {
         let target = self.inner.stats.durable_seq.load(Ordering::Acquire);
-        let mut indexed = self.inner.indexed.clone();
-        let mut reached = *indexed.borrow() >= target;
-        if !reached {
-            let _ = self.inner.index_tx.try_send(storage::IndexWork::Flush);
-            reached = tokio::time::timeout(INDEX_NUDGE, indexed.wait_for(|seq| *seq >= target))
-                .await
-                .is_ok();
-        }
-        if !reached {
-            // The indexer runs in the idle scheduling class, so on saturated cores it may get
-            // almost no CPU: index the missing events here, at the lookup's own priority.
-            let inner = self.inner.clone();
-            match tokio::task::spawn_blocking(move || inner.catch_up_index()).await {
-                Ok(Ok(seq)) => reached = seq >= target,
-                Ok(Err(e)) => {
-                    tracing::warn!(error = %e, "audit lookup: cannot index behind the log")
-                }
-                Err(_) => {}
-            }
-        }
-        if !reached
-            && tokio::time::timeout(INDEX_WAIT, indexed.wait_for(|seq| *seq >= target))
-                .await
-                .is_err()
-        {
+        if !self.index_reaches(target).await {
             tracing::warn!("audit index is behind the log: the lookup may miss recent events");
         }
         let inner = self.inner.clone();
@@ -450,6 +426,34 @@ const INDEX_WAIT: Duration = Duration::from_secs(10);
 
 /// How long a lookup waits for the indexer before indexing the missing events itself.
 const INDEX_NUDGE: Duration = Duration::from_millis(50);
+
+impl AuditLog {
+    /// Waits until the index holds event `target`; false if it still does not after
+    /// [`INDEX_WAIT`]. The indexer is asked first and given [`INDEX_NUDGE`]; it runs in the idle
+    /// scheduling class, so on saturated cores it may get almost no CPU, and the lookup then
+    /// indexes the missing events itself, at its own priority.
+    async fn index_reaches(&self, target: i64) -> bool {
+        let mut indexed = self.inner.indexed.clone();
+        if *indexed.borrow() >= target {
+            return true;
+        }
+        let _ = self.inner.index_tx.try_send(storage::IndexWork::Flush);
+        let nudged = tokio::time::timeout(INDEX_NUDGE, indexed.wait_for(|seq| *seq >= target));
+        if nudged.await.is_ok() {
+            return true;
+        }
+        let inner = self.inner.clone();
+        match tokio::task::spawn_blocking(move || inner.catch_up_index()).await {
+            Ok(Ok(seq)) if seq >= target => return true,
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "audit lookup: cannot index behind the log"),
+            Err(e) => tracing::warn!(error = %e, "audit lookup: the indexing task failed"),
+        }
+        tokio::time::timeout(INDEX_WAIT, indexed.wait_for(|seq| *seq >= target))
+            .await
+            .is_ok()
+    }
+}
 
 impl Inner {
     /// Indexes, on the calling thread and its own connection, every durable event the index

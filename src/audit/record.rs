@@ -283,17 +283,9 @@ pub fn format_event_time(at: EpochMillis) -> String {
 /// carries it.
 fn event_time_cached(at: EpochMillis) -> String {
     thread_local! {
-        static CACHED: std::cell::RefCell<(i64, String)> =
-            const { std::cell::RefCell::new((i64::MIN, String::new())) };
+        static CACHED: crate::clock::PerSecond<String> = const { crate::clock::PerSecond::new() };
     }
-    let second = at.div_euclid(1000);
-    CACHED.with(|cached| {
-        let mut cached = cached.borrow_mut();
-        if cached.0 != second {
-            *cached = (second, format_event_time(at));
-        }
-        cached.1.clone()
-    })
+    CACHED.with(|cached| cached.get(at, format_event_time))
 }
 
 /// The account in an ARN (`arn:partition:service:region:account:...`), if it has one.

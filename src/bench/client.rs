@@ -10,8 +10,7 @@ use http::{HeaderMap, HeaderValue, Request, header};
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1;
 use hyper_util::rt::TokioIo;
-use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, ServerName};
+use rustls_pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
@@ -104,11 +103,7 @@ fn tls_connector(ca_bundle: Option<&Path>) -> Result<TlsConnector, String> {
             .ok_or("no CA bundle found for https: give --ca-bundle (or AWS_CA_BUNDLE)")?,
     };
     let mut roots = rustls::RootCertStore::empty();
-    let certs = CertificateDer::pem_file_iter(&path)
-        .map_err(|e| format!("cannot read CA bundle {}: {e}", path.display()))?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| format!("bad CA bundle {}: {e}", path.display()))?;
-    roots.add_parsable_certificates(certs);
+    roots.add_parsable_certificates(crate::server::tls::read_certificates(&path, "CA bundle")?);
     if roots.is_empty() {
         return Err(format!("no CA certificate in {}", path.display()));
     }

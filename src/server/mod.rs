@@ -3,7 +3,7 @@
 
 mod background;
 mod datadir;
-mod tls;
+pub(crate) mod tls;
 
 use std::future::Future;
 use std::net::SocketAddr;

@@ -899,9 +899,9 @@ impl SqliteStore {
         };
         // account \0 region \0 kind \0 name-or-ARN; `join` sizes it once.
         let kind = if matches!(lookup, SecretLookup::Arn(_)) {
-            "true"
+            "arn"
         } else {
-            "false"
+            "name"
         };
         let cache_key = [scope.account_id.as_str(), scope.region.as_str(), kind, key].join("\0");
         let cache = if with_labels {

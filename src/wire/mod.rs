@@ -84,22 +84,15 @@ fn with_common_headers(
 /// `HeaderValue` shares its bytes).
 fn http_date(now: crate::clock::EpochMillis) -> Option<HeaderValue> {
     thread_local! {
-        static CACHED: std::cell::RefCell<Option<(i64, HeaderValue)>> =
-            const { std::cell::RefCell::new(None) };
+        static CACHED: crate::clock::PerSecond<Option<HeaderValue>> =
+            const { crate::clock::PerSecond::new() };
     }
-    let second = now.div_euclid(1000);
     CACHED.with(|cached| {
-        let mut cached = cached.borrow_mut();
-        if let Some((at, value)) = cached.as_ref()
-            && *at == second
-        {
-            return Some(value.clone());
-        }
-        let at = std::time::UNIX_EPOCH
-            + std::time::Duration::from_secs(u64::try_from(second).unwrap_or(0));
-        let value = HeaderValue::from_str(&httpdate::fmt_http_date(at)).ok()?;
-        *cached = Some((second, value.clone()));
-        Some(value)
+        cached.get(now, |at| {
+            let second = u64::try_from(at.div_euclid(1000)).unwrap_or(0);
+            let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(second);
+            HeaderValue::from_str(&httpdate::fmt_http_date(at)).ok()
+        })
     })
 }
 
