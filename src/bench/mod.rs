@@ -9,6 +9,7 @@
 
 mod client;
 mod limit;
+mod profile;
 mod report;
 mod seed;
 mod startup;
@@ -51,24 +52,24 @@ enum BenchCommand {
     Startup(StartupArgs),
 }
 
-/// Credentials and region to sign with.
+/// Credentials and region to sign with: the flags or `AWS_ACCESS_KEY_ID` /
+/// `AWS_SECRET_ACCESS_KEY`, else the profile's key in the shared credentials file (as the SDKs
+/// read it), else `test` / `test` (what moto and LocalStack accept).
 #[derive(Debug, Clone, Args)]
 struct CredentialArgs {
     /// Access key id.
-    #[arg(long, env = "AWS_ACCESS_KEY_ID", default_value = "test")]
-    access_key_id: String,
+    #[arg(long, env = "AWS_ACCESS_KEY_ID")]
+    access_key_id: Option<String>,
     /// Secret access key.
-    #[arg(
-        long,
-        env = "AWS_SECRET_ACCESS_KEY",
-        default_value = "test",
-        hide_env_values = true,
-        hide_default_value = true
-    )]
-    secret_access_key: String,
+    #[arg(long, env = "AWS_SECRET_ACCESS_KEY", hide_env_values = true)]
+    secret_access_key: Option<String>,
     /// Session token of temporary credentials.
     #[arg(long, env = "AWS_SESSION_TOKEN", hide_env_values = true)]
     session_token: Option<String>,
+    /// Profile of the shared credentials file (`AWS_SHARED_CREDENTIALS_FILE`, else
+    /// `~/.aws/credentials`) used when no access key is given.
+    #[arg(long, env = "AWS_PROFILE", default_value = "default")]
+    profile: String,
     /// Region of the signature's credential scope.
     #[arg(long, env = "AWS_REGION", default_value = "us-east-1")]
     region: String,
@@ -76,10 +77,21 @@ struct CredentialArgs {
 
 impl CredentialArgs {
     fn credentials(&self) -> Credentials {
+        let given = self
+            .access_key_id
+            .clone()
+            .zip(self.secret_access_key.clone())
+            .map(|(id, secret)| (id, SecretAccessKey::new(secret), self.session_token.clone()));
+        let (access_key_id, secret, session_token) = given
+            .or_else(|| {
+                profile::load(&self.profile)
+                    .map(|key| (key.access_key_id, key.secret_access_key, key.session_token))
+            })
+            .unwrap_or_else(|| ("test".into(), SecretAccessKey::new("test"), None));
         Credentials {
-            access_key_id: self.access_key_id.clone(),
-            secret_access_key: SecretAccessKey::new(self.secret_access_key.clone()),
-            session_token: self.session_token.clone().filter(|t| !t.is_empty()),
+            access_key_id,
+            secret_access_key: secret,
+            session_token: session_token.filter(|t| !t.is_empty()),
             region: self.region.clone(),
         }
     }
