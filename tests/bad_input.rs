@@ -772,6 +772,12 @@ async fn list_secrets_member_limits() {
         (json!({"Filters": filter("bogus", vec!["a".into()])}), "filters.1.member.key",
          "Member must satisfy enum value set: [description, name, tag-key, tag-value, \
           primary-region, owning-service, all]".into()),
+        // A filter must say what it filters on: dropping it would list (or, for
+        // BatchGetSecretValue, read) every secret.
+        (json!({"Filters": [{"Values": ["a"]}]}), "filters.1.member.key",
+         "Member must not be null".into()),
+        (json!({"Filters": [{"Key": "name"}]}), "filters.1.member.values",
+         "Member must not be null".into()),
         (json!({"SortOrder": "up"}), "sortOrder",
          "Member must satisfy enum value set: [asc, desc]".into()),
         (json!({"SortBy": "size"}), "sortBy",

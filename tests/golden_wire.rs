@@ -498,6 +498,51 @@ async fn tag_and_untag_resource() {
 }
 
 #[tokio::test]
+async fn resource_policies() {
+    let s = server().await;
+    create(&s, "golden-policy", TOKEN_1, "v1").await;
+    let policy = json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+            "Action": "secretsmanager:GetSecretValue",
+            "Resource": "*"
+        }]
+    })
+    .to_string();
+    golden(
+        &s,
+        "put_resource_policy",
+        "PutResourcePolicy",
+        json!({"SecretId": "golden-policy", "ResourcePolicy": policy}),
+    )
+    .await;
+    golden(
+        &s,
+        "get_resource_policy",
+        "GetResourcePolicy",
+        json!({"SecretId": "golden-policy"}),
+    )
+    .await;
+    golden(
+        &s,
+        "delete_resource_policy",
+        "DeleteResourcePolicy",
+        json!({"SecretId": "golden-policy"}),
+    )
+    .await;
+    // Without a policy: neither ResourcePolicy nor PolicyName.
+    golden(
+        &s,
+        "get_resource_policy_none",
+        "GetResourcePolicy",
+        json!({"SecretId": "golden-policy"}),
+    )
+    .await;
+}
+
+#[tokio::test]
 async fn get_random_password() {
     let s = server().await;
     // The default alphabet has `"` and `\`, which JSON escapes: the length varies.

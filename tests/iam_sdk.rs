@@ -1128,6 +1128,7 @@ async fn assume_role_is_denied_unless_the_trust_policy_names_the_caller() {
         )),
         "{msg}"
     );
+    let denied_existing = msg;
     // A role that does not exist is denied the same way (no probing for role names).
     let missing = format!("arn:aws:iam::{ACCOUNT}:role/no-such-role");
     let (code, msg) = service_err(
@@ -1143,6 +1144,11 @@ async fn assume_role_is_denied_unless_the_trust_policy_names_the_caller() {
     assert!(
         msg.contains(&format!("sts:AssumeRole on resource: {missing}")),
         "{msg}"
+    );
+    assert_eq!(
+        msg,
+        denied_existing.replace(&role_arn, &missing),
+        "the same words as for a role that exists"
     );
 
     // Naming her in the trust policy (UpdateAssumeRolePolicy) lets her in at once.
@@ -1443,6 +1449,15 @@ async fn users_and_access_keys_lifecycle() {
         .await
         .expect("get_user");
     assert_eq!(got.user().map(|u| u.user_id()), Some(user_id.as_str()));
+    // The root user, unnamed: as old as its account, not 1970.
+    let me = root.iam.get_user().send().await.expect("get_user as root");
+    let me = me.user().expect("user");
+    assert_eq!(me.arn(), format!("arn:aws:iam::{ACCOUNT}:root"));
+    assert!(
+        me.create_date().secs() > 1_600_000_000,
+        "{:?}",
+        me.create_date()
+    );
     assert_err(
         root.iam.create_user().user_name("carol").send().await,
         "EntityAlreadyExists",

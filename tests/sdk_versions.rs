@@ -278,6 +278,31 @@ async fn put_on_secret_created_without_value_creates_first_version() {
 }
 
 #[tokio::test]
+async fn a_first_version_put_with_explicit_stages_also_gets_awscurrent() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    let name = unique("put-first-pending");
+    client.create_secret().name(&name).send().await.unwrap();
+    let out = client
+        .put_secret_value()
+        .secret_id(&name)
+        .client_request_token(token())
+        .secret_string("first")
+        .version_stages("AWSPENDING")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.version_stages(), ["AWSCURRENT", "AWSPENDING"]);
+    let got = client
+        .get_secret_value()
+        .secret_id(&name)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.secret_string(), Some("first"));
+}
+
+#[tokio::test]
 async fn put_replay_is_idempotent_and_reuse_with_other_value_fails() {
     let server = TestServer::start().await;
     let client = server.client();

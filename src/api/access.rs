@@ -74,7 +74,8 @@ impl Service {
             |keys| {
                 if let Some(r) = record {
                     add_secret_keys(keys, r);
-                } else if resource != "*" {
+                } else if resource != "*" && action != Operation::CreateSecret.iam_action() {
+                    // CreateSecret has no SecretId key: the secret does not exist yet.
                     keys.set("secretsmanager:SecretId", resource);
                 }
                 keys.extend_from(request_keys);

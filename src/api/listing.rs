@@ -33,7 +33,11 @@ pub(super) fn check_filters(v: &mut Validator, filters: Option<&[FilterInput]>) 
     let keys: Vec<&str> = FilterKey::KEYS.iter().map(|k| k.as_str()).collect();
     for (i, f) in filters.unwrap_or_default().iter().enumerate() {
         let base = format!("filters.{}.member", i + 1);
-        v.one_of(&format!("{base}.key"), f.key.as_deref(), &keys);
+        // The model leaves both optional, but a filter without them cannot narrow anything:
+        // dropping it would turn a filtered BatchGetSecretValue into one of every secret.
+        v.required(&format!("{base}.key"), &f.key)
+            .one_of(&format!("{base}.key"), f.key.as_deref(), &keys)
+            .required(&format!("{base}.values"), &f.values);
         let values = f.values.as_deref();
         v.count(
             &format!("{base}.values"),

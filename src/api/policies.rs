@@ -50,13 +50,15 @@ pub(super) struct PutResourcePolicyInput {
     block_public_policy: Option<bool>,
 }
 
-/// `{ARN, Name}`, what Put and Delete return.
+/// `{ARN, Name, PolicyName}`, what Put and Delete return.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(super) struct PolicyTargetOutput {
     #[serde(rename = "ARN")]
     arn: String,
     name: String,
+    /// Always `default`, the only policy name a secret can have.
+    policy_name: &'static str,
 }
 
 /// GetResourcePolicy and DeleteResourcePolicy's input.
@@ -76,6 +78,9 @@ pub(super) struct GetResourcePolicyOutput {
     name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     resource_policy: Option<String>,
+    /// `default` when the secret has a policy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    policy_name: Option<&'static str>,
 }
 
 /// ValidateResourcePolicy's input.
@@ -171,6 +176,7 @@ impl Service {
         Ok(PolicyTargetOutput {
             arn: record.arn.clone(),
             name: record.name.clone(),
+            policy_name: DEFAULT_POLICY_NAME,
         })
     }
 
@@ -200,6 +206,10 @@ impl Service {
             arn: record.arn.clone(),
             name: record.name.clone(),
             resource_policy: record.resource_policy.clone(),
+            policy_name: record
+                .resource_policy
+                .is_some()
+                .then_some(DEFAULT_POLICY_NAME),
         })
     }
 
@@ -226,6 +236,7 @@ impl Service {
         Ok(PolicyTargetOutput {
             arn: record.arn.clone(),
             name: record.name.clone(),
+            policy_name: DEFAULT_POLICY_NAME,
         })
     }
 

@@ -154,12 +154,7 @@ impl IamService {
                 tags.iter().map(|t| (t.key.as_str(), t.value.as_str())),
             );
         }
-        let Some(trust) = trust else {
-            return Err(QueryError::access_denied(format!(
-                "User: {} is not authorized to perform: sts:AssumeRole on resource: {role_arn}",
-                ctx.caller.arn
-            )));
-        };
+        let trust = trust.unwrap_or_else(|| PolicyDocument::allowing_nothing(PolicyKind::Trust));
         let check_action = |action: &str| {
             super::authz::check(
                 ctx,
@@ -193,7 +188,11 @@ impl IamService {
             })?;
         }
         let Some(mut role) = role else {
-            return Err(QueryError::internal());
+            // Unreachable: a trust policy without statements allows no one.
+            return Err(deny(crate::policy::Denial {
+                explicit: false,
+                policy_type: crate::policy::PolicyType::Trust,
+            }));
         };
         if ctx.caller.kind == PrincipalKind::AssumedRole && duration > CHAINED_MAX_DURATION {
             return Err(QueryError::validation(

@@ -127,12 +127,18 @@ impl IamService {
                     .unwrap_or_default(),
                 PrincipalKind::Root => {
                     self.authorize(ctx, "iam:GetUser", &ctx.caller.arn)?;
+                    // The root user is as old as its account.
+                    let account = &ctx.caller.account_id;
+                    let created = self
+                        .load::<super::AccountDoc>(account, super::kind::ACCOUNT, account)
+                        .await?
+                        .map_or(0, |a| a.created_ms);
                     let mut x = Xml::new();
                     x.open("User")
                         .text("Path", "/")
                         .text("UserId", &ctx.caller.account_id)
                         .text("Arn", &ctx.caller.arn)
-                        .text("CreateDate", &timestamp(0))
+                        .text("CreateDate", &timestamp(created))
                         .close("User");
                     return Ok(Some(x.finish()));
                 }

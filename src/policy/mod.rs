@@ -81,6 +81,20 @@ impl PolicyDocument {
         })
     }
 
+    /// A document without statements: it allows nothing and denies nothing. IAM never
+    /// stores one; it stands in for the trust policy of a role that does not exist, so that
+    /// such a role is denied exactly like one whose trust policy leaves the caller out.
+    pub fn allowing_nothing(kind: PolicyKind) -> PolicyDocument {
+        PolicyDocument {
+            kind,
+            body: document::Body {
+                version: document::Version::V2012,
+                id: None,
+                statements: Vec::new(),
+            },
+        }
+    }
+
     /// The grammar the document was parsed with.
     pub fn kind(&self) -> PolicyKind {
         self.kind

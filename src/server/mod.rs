@@ -214,6 +214,9 @@ impl Server {
                             continue;
                         }
                     };
+                    // An IPv4 client of a dual-stack listener arrives as `::ffff:a.b.c.d`;
+                    // policies (`aws:SourceIp`) and the audit log want `a.b.c.d`, as AWS shows.
+                    let remote = std::net::SocketAddr::new(remote.ip().to_canonical(), remote.port());
                     let _ = stream.set_nodelay(true);
                     let frontend = self.frontend.clone();
                     let tls = self.tls.clone();

@@ -90,7 +90,9 @@ fn move_current(map: &mut LabelMap, new_version: &str) {
 /// Default: the new version gets AWSCURRENT, the old current version gets AWSPREVIOUS (and
 /// loses AWSPENDING, as AWS was observed to do), and the old AWSPREVIOUS holder loses it.
 /// Explicit: each listed label moves to the new version; if AWSCURRENT is among them,
-/// AWSPREVIOUS follows the version that lost it; unlisted labels stay where they are.
+/// AWSPREVIOUS follows the version that lost it; unlisted labels stay where they are. A
+/// secret's first version gets AWSCURRENT whatever the list says, as AWS documents for
+/// PutSecretValue.
 pub fn plan_put(
     current: &LabelMap,
     new_version: &str,
@@ -107,6 +109,9 @@ pub fn plan_put(
             move_current(&mut map, new_version);
         }
         StageRequest::Explicit(stages) => {
+            if !map.contains_key(VersionStage::CURRENT) {
+                move_current(&mut map, new_version);
+            }
             for stage in stages {
                 if stage == VersionStage::CURRENT {
                     move_current(&mut map, new_version);
@@ -235,6 +240,17 @@ mod tests {
         let current = StageRequest::Explicit(vec!["AWSCURRENT".into()]);
         let m3 = plan_put(&m, "v4", &current).unwrap();
         assert_eq!(m3.get("AWSPREVIOUS").unwrap(), "v1");
+    }
+
+    #[test]
+    fn a_first_version_gets_current_whatever_the_list_says() {
+        let pending = StageRequest::Explicit(vec!["AWSPENDING".into()]);
+        let m = plan_put(&LabelMap::new(), "v1", &pending).unwrap();
+        assert_eq!(labels_of(&m, "v1"), vec!["AWSCURRENT", "AWSPENDING"]);
+        assert_eq!(m.get("AWSPREVIOUS"), None);
+        let m = plan_put(&m, "v2", &pending).unwrap();
+        assert_eq!(labels_of(&m, "v1"), vec!["AWSCURRENT"]);
+        assert_eq!(labels_of(&m, "v2"), vec!["AWSPENDING"]);
     }
 
     #[test]
