@@ -2330,6 +2330,29 @@ async fn assume_role_rules_roots_chaining_cross_account_and_session_policies() {
         },
     );
     reads(&narrow.sm, "sp/x1", "one").await;
+    // The member is bounded by the model: a longer session policy is a ValidationError.
+    let long = format!(
+        "{{\"Version\":\"2012-10-17\",\"Statement\":[{{\"Effect\":\"Allow\",\
+         \"Action\":\"secretsmanager:GetSecretValue\",\"Resource\":\"{}\"}}]}}",
+        "x".repeat(2100)
+    );
+    let msg = assert_code(
+        with.sts
+            .assume_role()
+            .role_arn(&role_arn)
+            .role_session_name("too-long")
+            .policy(&long)
+            .send()
+            .await,
+        "ValidationError",
+    );
+    assert!(
+        msg.ends_with(
+            "at 'policy' failed to satisfy constraint: Member must have length less than or \
+             equal to 2048"
+        ),
+        "{msg}"
+    );
     assert_err(
         narrow.sm.get_secret_value().secret_id("sp/x2").send().await,
         "AccessDeniedException",

@@ -126,21 +126,33 @@ impl Params {
     /// `Tags.member.N.Key` / `.Value` pairs, validated as IAM validates them.
     pub fn tags(&self, name: &str) -> Result<Vec<Tag>, QueryError> {
         let mut tags = Vec::new();
-        for fields in self.struct_list(name, &["Key", "Value"]) {
+        for (i, fields) in self
+            .struct_list(name, &["Key", "Value"])
+            .into_iter()
+            .enumerate()
+        {
+            let member = format!("{}.{}.member", lower_first(name), i + 1);
             let key = fields[0].clone().ok_or_else(|| {
                 QueryError::validation(format!(
-                    "1 validation error detected: Value null at '{}.member.key' failed to \
-                     satisfy constraint: Member must not be null",
-                    lower_first(name)
+                    "1 validation error detected: Value null at '{member}.key' failed to \
+                     satisfy constraint: Member must not be null"
                 ))
             })?;
             let value = fields[1].clone().unwrap_or_default();
-            if key.is_empty() || key.chars().count() > 128 || value.chars().count() > 256 {
-                return Err(QueryError::validation(format!(
-                    "1 validation error detected: Value '{key}' at '{}.member.key' failed to \
-                     satisfy constraint: Member must have length between 1 and 128",
-                    lower_first(name)
-                )));
+            let too = |field: &str, shown: &str, bound: &str| {
+                QueryError::validation(format!(
+                    "1 validation error detected: Value '{shown}' at '{member}.{field}' failed \
+                     to satisfy constraint: Member must have length {bound}"
+                ))
+            };
+            if key.is_empty() {
+                return Err(too("key", &key, "greater than or equal to 1"));
+            }
+            if key.chars().count() > 128 {
+                return Err(too("key", &key, "less than or equal to 128"));
+            }
+            if value.chars().count() > 256 {
+                return Err(too("value", &value, "less than or equal to 256"));
             }
             tags.push(Tag { key, value });
         }
@@ -441,6 +453,33 @@ mod tests {
         assert_eq!(tags[1].value, "");
         assert!(p.list("Empty").is_empty());
         assert!(Params::parse(b"A=%FF").is_none());
+    }
+
+    #[test]
+    fn tag_errors_name_the_member_and_the_bound() {
+        let message = |form: String| {
+            let err = Params::parse(form.as_bytes())
+                .unwrap()
+                .tags("Tags")
+                .unwrap_err();
+            err.message.clone()
+        };
+        let long_value = "v".repeat(257);
+        assert_eq!(
+            message(format!(
+                "Tags.member.1.Key=a&Tags.member.1.Value=1&Tags.member.2.Key=b&\
+                 Tags.member.2.Value={long_value}"
+            )),
+            format!(
+                "1 validation error detected: Value '{long_value}' at 'tags.2.member.value' \
+                 failed to satisfy constraint: Member must have length less than or equal to 256"
+            )
+        );
+        assert_eq!(
+            message("Tags.member.1.Key=&Tags.member.1.Value=1".into()),
+            "1 validation error detected: Value '' at 'tags.1.member.key' failed to satisfy \
+             constraint: Member must have length greater than or equal to 1"
+        );
     }
 
     #[test]

@@ -99,6 +99,20 @@ impl IamService {
         }
         let session_policy = match p.get("Policy") {
             Some(text) => {
+                // The model bounds the member itself (1..2048 characters), so an oversized
+                // session policy is a ValidationError, not a quota.
+                let n = text.chars().count();
+                if !(1..=2048).contains(&n) {
+                    return Err(QueryError::validation(format!(
+                        "1 validation error detected: Value '{text}' at 'policy' failed to \
+                         satisfy constraint: Member must have length {}",
+                        if n < 1 {
+                            "greater than or equal to 1"
+                        } else {
+                            "less than or equal to 2048"
+                        }
+                    )));
+                }
                 parse_policy(text, PolicyKind::Identity, "PackedPolicySize", 2048)?;
                 Some(text.to_string())
             }
