@@ -388,6 +388,136 @@ async fn user_limited_to_one_secret_reads_it_and_is_denied_everything_else() {
 // (b) Tag conditions and tag lock-out
 // ------------------------------------------------------------------------------------------
 
+/// An IAM tag.
+fn iam_tag(key: &str, value: &str) -> aws_sdk_iam::types::Tag {
+    aws_sdk_iam::types::Tag::builder()
+        .key(key)
+        .value(value)
+        .build()
+        .expect("tag")
+}
+
+#[tokio::test]
+async fn iam_actions_see_request_and_resource_tags() {
+    let srv = TestServer::start().await;
+    let root = clients(&srv, &Key::root());
+    // An admin of the blue team: creates users only tagged team=blue, reads and deletes only
+    // blue users, and may remove only the `temp` tag.
+    let policy = json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": ["iam:CreateUser", "iam:TagUser"],
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:RequestTag/team": "blue"}}
+            },
+            {
+                "Effect": "Allow",
+                "Action": ["iam:GetUser", "iam:DeleteUser", "iam:TagUser"],
+                "Resource": "*",
+                "Condition": {"StringEquals": {"iam:ResourceTag/team": "blue"}}
+            },
+            {
+                "Effect": "Allow",
+                "Action": "iam:UntagUser",
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {"aws:ResourceTag/team": "blue"},
+                    "ForAllValues:StringEquals": {"aws:TagKeys": ["temp"]}
+                }
+            }
+        ]
+    })
+    .to_string();
+    let lead = clients(
+        &srv,
+        &user_with_policy(&root.iam, "lead", Some(&policy)).await,
+    );
+
+    assert_code(
+        lead.iam
+            .create_user()
+            .user_name("red-1")
+            .tags(iam_tag("team", "red"))
+            .send()
+            .await,
+        "AccessDenied",
+    );
+    assert_code(
+        lead.iam.create_user().user_name("untagged").send().await,
+        "AccessDenied",
+    );
+    lead.iam
+        .create_user()
+        .user_name("blue-1")
+        .tags(iam_tag("team", "blue"))
+        .send()
+        .await
+        .expect("create a blue user");
+    lead.iam
+        .get_user()
+        .user_name("blue-1")
+        .send()
+        .await
+        .expect("get a blue user");
+    root.iam
+        .create_user()
+        .user_name("red-2")
+        .tags(iam_tag("team", "red"))
+        .send()
+        .await
+        .expect("root creates a red user");
+    assert_code(
+        lead.iam.get_user().user_name("red-2").send().await,
+        "AccessDenied",
+    );
+    // Tagging a blue user: its tag (resource) or the request's tag must say blue.
+    lead.iam
+        .tag_user()
+        .user_name("blue-1")
+        .tags(iam_tag("temp", "x"))
+        .send()
+        .await
+        .expect("tag a blue user");
+    assert_code(
+        lead.iam
+            .tag_user()
+            .user_name("red-2")
+            .tags(iam_tag("temp", "x"))
+            .send()
+            .await,
+        "AccessDenied",
+    );
+    // Untagging: only the `temp` key.
+    assert_code(
+        lead.iam
+            .untag_user()
+            .user_name("blue-1")
+            .tag_keys("team")
+            .send()
+            .await,
+        "AccessDenied",
+    );
+    lead.iam
+        .untag_user()
+        .user_name("blue-1")
+        .tag_keys("temp")
+        .send()
+        .await
+        .expect("remove the temp tag");
+    assert_code(
+        lead.iam.delete_user().user_name("red-2").send().await,
+        "AccessDenied",
+    );
+    lead.iam
+        .delete_user()
+        .user_name("blue-1")
+        .send()
+        .await
+        .expect("delete a blue user");
+}
+
 #[tokio::test]
 async fn tag_conditioned_policy_allows_matching_secrets_only() {
     let srv = TestServer::start().await;

@@ -59,6 +59,26 @@ pub fn add_request_tags<'a>(
     keys.set_multi("aws:TagKeys", names);
 }
 
+/// The condition keys of a request that carries `tags`: `aws:RequestTag/<k>` and
+/// `aws:TagKeys`.
+pub fn request_tag_keys(tags: &[crate::model::Tag]) -> ConditionContext {
+    let mut keys = ConditionContext::default();
+    if !tags.is_empty() {
+        add_request_tags(
+            &mut keys,
+            tags.iter().map(|t| (t.key.as_str(), t.value.as_str())),
+        );
+    }
+    keys
+}
+
+/// The condition key of a request that removes the tags `names`: `aws:TagKeys`.
+pub fn tag_keys_key(names: &[String]) -> ConditionContext {
+    let mut keys = ConditionContext::default();
+    keys.set_multi("aws:TagKeys", names.to_vec());
+    keys
+}
+
 /// Decides an action on a resource of the caller's own account that has no resource policy
 /// (IAM's entities, CloudTrail's LookupEvents): identity policies alone decide.
 pub fn check_identity(ctx: &RequestContext, action: &str, resource: &str) -> Result<(), Denial> {

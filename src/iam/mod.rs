@@ -25,7 +25,7 @@ use crate::api::RequestContext;
 use crate::auth::{CredentialStore, MemoryCredentialStore, SecretAccessKey, StoredCredential};
 use crate::clock::{Clock, EpochMillis};
 use crate::crypto::Keyring;
-use crate::policy::{PolicyDocument, PolicyKind};
+use crate::policy::{ConditionContext, PolicyDocument, PolicyKind};
 use crate::store::{AccessKeyRecord, IamChange, IamObject, Store, StoreError};
 
 pub use index::access_key_label;
@@ -315,6 +315,39 @@ impl IamService {
         resource: &str,
     ) -> Result<(), QueryError> {
         authz::check_identity(ctx, action, resource).map_err(|denial| {
+            QueryError::access_denied(denial.message(&ctx.caller.arn, action, Some(resource)))
+        })
+    }
+
+    /// [`authorize`](Self::authorize) on a user or role with its tags (`aws:ResourceTag/<k>`
+    /// and `iam:ResourceTag/<k>`) and the request's own keys (`aws:RequestTag/<k>`,
+    /// `aws:TagKeys`), as IAM offers them to policies on these resource types.
+    fn authorize_tagged(
+        &self,
+        ctx: &RequestContext,
+        action: &str,
+        resource: &str,
+        resource_tags: &[crate::model::Tag],
+        request: &ConditionContext,
+    ) -> Result<(), QueryError> {
+        authz::check(
+            ctx,
+            authz::Check {
+                action,
+                resource,
+                resource_account: &ctx.caller.account_id,
+                resource_policy: None,
+                resource_kind: crate::policy::ResourcePolicyKind::Resource,
+            },
+            |keys| {
+                for tag in resource_tags {
+                    keys.set(&format!("aws:ResourceTag/{}", tag.key), &tag.value);
+                    keys.set(&format!("iam:ResourceTag/{}", tag.key), &tag.value);
+                }
+                keys.extend_from(request);
+            },
+        )
+        .map_err(|denial| {
             QueryError::access_denied(denial.message(&ctx.caller.arn, action, Some(resource)))
         })
     }

@@ -1,11 +1,12 @@
 //! IAM roles and their trust policies.
 
+use super::authz::{request_tag_keys, tag_keys_key};
 use super::model::{self, RoleDoc, check_name, check_path, iam_arn, kind, name_key};
 use super::query::{QueryError, Xml, encode_policy_document, timestamp};
 use super::users::check_tag_count;
 use super::{IamService, Params, object, paginate, parse_policy, store_error, write_truncation};
 use crate::api::RequestContext;
-use crate::policy::PolicyKind;
+use crate::policy::{ConditionContext, PolicyKind};
 use crate::store::{IamChange, StoreError};
 
 /// Longest IAM role name.
@@ -73,6 +74,18 @@ impl IamService {
         action: &str,
         name: &str,
     ) -> Result<RoleDoc, QueryError> {
+        self.authorized_role_with(ctx, action, name, &ConditionContext::default())
+            .await
+    }
+
+    /// [`authorized_role`](Self::authorized_role), with the request's own condition keys.
+    pub(super) async fn authorized_role_with(
+        &self,
+        ctx: &RequestContext,
+        action: &str,
+        name: &str,
+        request: &ConditionContext,
+    ) -> Result<RoleDoc, QueryError> {
         check_name("roleName", name, MAX_ROLE_NAME)?;
         let account = &ctx.caller.account_id;
         let role: Option<RoleDoc> = self.load(account, kind::ROLE, &name_key(name)).await?;
@@ -80,7 +93,8 @@ impl IamService {
             Some(r) => r.arn.clone(),
             None => iam_arn(account, "role", "/", name),
         };
-        self.authorize(ctx, action, &arn)?;
+        let tags = role.as_ref().map_or(&[][..], |r| r.tags.as_slice());
+        self.authorize_tagged(ctx, action, &arn, tags, request)?;
         role.ok_or_else(|| no_such_role(name))
     }
 
@@ -111,9 +125,10 @@ impl IamService {
         let tags = p.tags("Tags")?;
         let account = &ctx.caller.account_id;
         let arn = iam_arn(account, "role", &path, name);
-        self.authorize(ctx, "iam:CreateRole", &arn)?;
+        let request = request_tag_keys(&tags);
+        self.authorize_tagged(ctx, "iam:CreateRole", &arn, &[], &request)?;
         if !tags.is_empty() {
-            self.authorize(ctx, "iam:TagRole", &arn)?;
+            self.authorize_tagged(ctx, "iam:TagRole", &arn, &[], &request)?;
         }
         parse_trust_policy(trust)?;
         let boundary = match p.get("PermissionsBoundary") {
@@ -238,7 +253,9 @@ impl IamService {
     ) -> Result<Option<String>, QueryError> {
         let name = p.required("RoleName")?;
         let tags = p.tags("Tags")?;
-        let mut role = self.authorized_role(ctx, "iam:TagRole", name).await?;
+        let mut role = self
+            .authorized_role_with(ctx, "iam:TagRole", name, &request_tag_keys(&tags))
+            .await?;
         crate::model::merge_tags(&mut role.tags, tags);
         check_tag_count(role.tags.len())?;
         self.save_role(&ctx.caller.account_id, &role).await?;
@@ -252,7 +269,9 @@ impl IamService {
     ) -> Result<Option<String>, QueryError> {
         let name = p.required("RoleName")?;
         let keys = p.list("TagKeys");
-        let mut role = self.authorized_role(ctx, "iam:UntagRole", name).await?;
+        let mut role = self
+            .authorized_role_with(ctx, "iam:UntagRole", name, &tag_keys_key(&keys))
+            .await?;
         role.tags.retain(|t| !keys.contains(&t.key));
         self.save_role(&ctx.caller.account_id, &role).await?;
         Ok(None)

@@ -1,10 +1,12 @@
 //! IAM users and their access keys.
 
+use super::authz::{request_tag_keys, tag_keys_key};
 use super::model::{self, UserDoc, check_name, check_path, iam_arn, kind, name_key};
 use super::query::{QueryError, Xml, timestamp};
 use super::{IamService, Params, object, paginate, store_error, write_truncation};
 use crate::api::RequestContext;
 use crate::auth::PrincipalKind;
+use crate::policy::ConditionContext;
 use crate::store::{IamChange, StoreError};
 
 /// Longest IAM user name.
@@ -60,9 +62,22 @@ impl IamService {
         action: &str,
         name: &str,
     ) -> Result<UserDoc, QueryError> {
+        self.authorized_user_with(ctx, action, name, &ConditionContext::default())
+            .await
+    }
+
+    /// [`authorized_user`](Self::authorized_user), with the request's own condition keys.
+    pub(super) async fn authorized_user_with(
+        &self,
+        ctx: &RequestContext,
+        action: &str,
+        name: &str,
+        request: &ConditionContext,
+    ) -> Result<UserDoc, QueryError> {
         check_name("userName", name, MAX_USER_NAME)?;
         let (arn, user) = self.user_resource(&ctx.caller.account_id, name).await?;
-        self.authorize(ctx, action, &arn)?;
+        let tags = user.as_ref().map_or(&[][..], |u| u.tags.as_slice());
+        self.authorize_tagged(ctx, action, &arn, tags, request)?;
         user.ok_or_else(|| no_such_user(name))
     }
 
@@ -77,9 +92,10 @@ impl IamService {
         let tags = p.tags("Tags")?;
         let account = &ctx.caller.account_id;
         let arn = iam_arn(account, "user", &path, name);
-        self.authorize(ctx, "iam:CreateUser", &arn)?;
+        let request = request_tag_keys(&tags);
+        self.authorize_tagged(ctx, "iam:CreateUser", &arn, &[], &request)?;
         if !tags.is_empty() {
-            self.authorize(ctx, "iam:TagUser", &arn)?;
+            self.authorize_tagged(ctx, "iam:TagUser", &arn, &[], &request)?;
         }
         let boundary = match p.get("PermissionsBoundary") {
             Some(b) => Some(self.require_attachable(account, b).await?),
@@ -216,7 +232,9 @@ impl IamService {
     ) -> Result<Option<String>, QueryError> {
         let name = p.required("UserName")?;
         let tags = p.tags("Tags")?;
-        let mut user = self.authorized_user(ctx, "iam:TagUser", name).await?;
+        let mut user = self
+            .authorized_user_with(ctx, "iam:TagUser", name, &request_tag_keys(&tags))
+            .await?;
         crate::model::merge_tags(&mut user.tags, tags);
         check_tag_count(user.tags.len())?;
         self.save_user(&ctx.caller.account_id, &user).await?;
@@ -230,7 +248,9 @@ impl IamService {
     ) -> Result<Option<String>, QueryError> {
         let name = p.required("UserName")?;
         let keys = p.list("TagKeys");
-        let mut user = self.authorized_user(ctx, "iam:UntagUser", name).await?;
+        let mut user = self
+            .authorized_user_with(ctx, "iam:UntagUser", name, &tag_keys_key(&keys))
+            .await?;
         user.tags.retain(|t| !keys.contains(&t.key));
         self.save_user(&ctx.caller.account_id, &user).await?;
         Ok(None)
