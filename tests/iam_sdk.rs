@@ -2651,3 +2651,312 @@ async fn permissions_boundary_caps_identity_policies() {
         ),
     );
 }
+
+// ------------------------------------------------------------------------------------------
+// GetSessionToken
+// ------------------------------------------------------------------------------------------
+
+/// The temporary key of a GetSessionToken answer, checked for shape and for an expiration
+/// `seconds` after the server's now.
+fn session_key(
+    out: &aws_sdk_sts::operation::get_session_token::GetSessionTokenOutput,
+    now_ms: i64,
+    seconds: i64,
+) -> Key {
+    let c = out.credentials().expect("Credentials");
+    assert!(
+        c.access_key_id().starts_with("ASIA") && c.access_key_id().len() == 20,
+        "{}",
+        c.access_key_id()
+    );
+    assert_eq!(c.secret_access_key().len(), 40);
+    assert!(!c.session_token().is_empty());
+    let expires_ms = c.expiration().to_millis().expect("millis");
+    assert!(
+        (expires_ms - (now_ms + seconds * 1000)).abs() <= 1000,
+        "expiration {expires_ms} vs now {now_ms} + {seconds} s"
+    );
+    Key {
+        id: c.access_key_id().into(),
+        secret: c.secret_access_key().into(),
+        token: Some(c.session_token().into()),
+    }
+}
+
+#[tokio::test]
+async fn get_session_token_acts_as_the_user_with_the_users_policies() {
+    let srv = TestServer::start().await;
+    let root = clients(&srv, &Key::root());
+    let (db_arn, _) = create(&root.sm, "gst/db", "db-password").await;
+    create(&root.sm, "gst/other", "other").await;
+    let alice_arn = user_arn(ACCOUNT, "alice");
+    let alice_key = user_with_policy(
+        &root.iam,
+        "alice",
+        Some(&allow(&["secretsmanager:GetSecretValue"], &[&db_arn])),
+    )
+    .await;
+    let alice = clients(&srv, &alice_key);
+    let alice_id = alice
+        .sts
+        .get_caller_identity()
+        .send()
+        .await
+        .expect("get_caller_identity")
+        .user_id()
+        .expect("UserId")
+        .to_string();
+    assert!(alice_id.starts_with("AIDA"), "{alice_id}");
+
+    // No IAM permission is needed: alice's policy allows only GetSecretValue.
+    let out = alice
+        .sts
+        .get_session_token()
+        .duration_seconds(900)
+        .send()
+        .await
+        .expect("get_session_token");
+    let temp = session_key(&out, srv.clock.now_millis(), 900);
+    assert_ne!(temp.id, alice_key.id);
+    let session = clients(&srv, &temp);
+
+    // The session is alice herself, not an assumed role.
+    let who = session
+        .sts
+        .get_caller_identity()
+        .send()
+        .await
+        .expect("get_caller_identity with the session");
+    assert_eq!(who.arn(), Some(alice_arn.as_str()));
+    assert_eq!(who.user_id(), Some(alice_id.as_str()));
+    assert_eq!(who.account(), Some(ACCOUNT));
+
+    // alice's policies apply, and a change to them applies to the session at once.
+    reads(&session.sm, "gst/db", "db-password").await;
+    assert_err(
+        session
+            .sm
+            .get_secret_value()
+            .secret_id("gst/other")
+            .send()
+            .await,
+        "AccessDeniedException",
+        &no_identity_policy(
+            &alice_arn,
+            "secretsmanager:GetSecretValue",
+            Some("gst/other"),
+        ),
+    );
+    set_policy(
+        &root.iam,
+        "alice",
+        &allow(&["secretsmanager:GetSecretValue"], &["*"]),
+    )
+    .await;
+    reads(&session.sm, "gst/other", "other").await;
+
+    // Session credentials cannot make another session, nor call IAM (that needs MFA, which
+    // is not supported), and the temporary key is nothing without its token.
+    assert_err(
+        session.sts.get_session_token().send().await,
+        "AccessDenied",
+        "Cannot call GetSessionToken with session credentials",
+    );
+    assert_err(
+        session.iam.get_user().send().await,
+        "InvalidClientTokenId",
+        INVALID_TOKEN,
+    );
+    let tokenless = clients(
+        &srv,
+        &Key {
+            token: None,
+            ..temp.clone()
+        },
+    );
+    assert_code(
+        tokenless
+            .sm
+            .get_secret_value()
+            .secret_id("gst/db")
+            .send()
+            .await,
+        "UnrecognizedClientException",
+    );
+
+    // Past Expiration: ExpiredToken; alice's own key still works.
+    srv.clock.advance(899_000);
+    reads(&session.sm, "gst/db", "db-password").await;
+    srv.clock.advance(2_000);
+    assert_err(
+        session
+            .sm
+            .get_secret_value()
+            .secret_id("gst/db")
+            .send()
+            .await,
+        "ExpiredTokenException",
+        EXPIRED_TOKEN,
+    );
+    assert_err(
+        session.sts.get_caller_identity().send().await,
+        "ExpiredToken",
+        EXPIRED_TOKEN,
+    );
+    reads(&alice.sm, "gst/db", "db-password").await;
+
+    // The default duration is 12 hours; the range is 900..129600 seconds. MFA members are
+    // accepted (their form is checked, the code is not verified).
+    let out = alice
+        .sts
+        .get_session_token()
+        .send()
+        .await
+        .expect("default duration");
+    let long = session_key(&out, srv.clock.now_millis(), 43_200);
+    let out = alice
+        .sts
+        .get_session_token()
+        .duration_seconds(129_600)
+        .serial_number("arn:aws:iam::123456789012:mfa/alice")
+        .token_code("123456")
+        .send()
+        .await
+        .expect("longest duration, with MFA members");
+    session_key(&out, srv.clock.now_millis(), 129_600);
+    for (seconds, bound) in [
+        (899, "greater than or equal to 900"),
+        (129_601, "less than or equal to 129600"),
+    ] {
+        assert_err(
+            alice
+                .sts
+                .get_session_token()
+                .duration_seconds(seconds)
+                .send()
+                .await,
+            "ValidationError",
+            &format!(
+                "1 validation error detected: Value '{seconds}' at 'durationSeconds' failed to \
+                 satisfy constraint: Member must have value {bound}"
+            ),
+        );
+    }
+    assert_code(
+        alice
+            .sts
+            .get_session_token()
+            .serial_number("arn:aws:iam::123456789012:mfa/alice")
+            .token_code("12ab56")
+            .send()
+            .await,
+        "ValidationError",
+    );
+
+    // Sessions survive a restart, and go with their user: once alice is deleted, her
+    // 12-hour session is an unknown key.
+    let dir = srv.stop();
+    let srv = TestServer::start_in(dir).await;
+    let root = clients(&srv, &Key::root());
+    let long_session = clients(&srv, &long);
+    reads(&long_session.sm, "gst/db", "db-password").await;
+    root.iam
+        .delete_user_policy()
+        .user_name("alice")
+        .policy_name("inline")
+        .send()
+        .await
+        .expect("delete_user_policy");
+    root.iam
+        .delete_access_key()
+        .user_name("alice")
+        .access_key_id(&alice_key.id)
+        .send()
+        .await
+        .expect("delete_access_key");
+    root.iam
+        .delete_user()
+        .user_name("alice")
+        .send()
+        .await
+        .expect("delete_user");
+    assert_code(
+        long_session
+            .sm
+            .get_secret_value()
+            .secret_id("gst/db")
+            .send()
+            .await,
+        "UnrecognizedClientException",
+    );
+}
+
+#[tokio::test]
+async fn get_session_token_for_root_and_refused_to_role_sessions() {
+    let srv = TestServer::start().await;
+    let root = clients(&srv, &Key::root());
+    create(&root.sm, "gst/root", "root-value").await;
+    let account_root = format!("arn:aws:iam::{ACCOUNT}:root");
+
+    // Root may ask; its sessions last at most an hour, however long it asks for.
+    let out = root
+        .sts
+        .get_session_token()
+        .duration_seconds(7200)
+        .send()
+        .await
+        .expect("root get_session_token");
+    let root_session = session_key(&out, srv.clock.now_millis(), 3600);
+    let out = root
+        .sts
+        .get_session_token()
+        .send()
+        .await
+        .expect("root default duration");
+    session_key(&out, srv.clock.now_millis(), 3600);
+    let session = clients(&srv, &root_session);
+    let who = session
+        .sts
+        .get_caller_identity()
+        .send()
+        .await
+        .expect("get_caller_identity");
+    assert_eq!(who.arn(), Some(account_root.as_str()));
+    assert_eq!(who.user_id(), Some(ACCOUNT));
+    reads(&session.sm, "gst/root", "root-value").await;
+    assert_err(
+        session.sts.get_session_token().send().await,
+        "AccessDenied",
+        "Cannot call GetSessionToken with session credentials",
+    );
+
+    // A role session is session credentials too.
+    let trust = json!({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": account_root}, "Action": "sts:AssumeRole"}]
+    })
+    .to_string();
+    root.iam
+        .create_role()
+        .role_name("gst-role")
+        .assume_role_policy_document(trust)
+        .send()
+        .await
+        .expect("create_role");
+    let role_arn = format!("arn:aws:iam::{ACCOUNT}:role/gst-role");
+    let bob = clients(
+        &srv,
+        &user_with_policy(
+            &root.iam,
+            "bob",
+            Some(&allow(&["sts:AssumeRole"], &[&role_arn])),
+        )
+        .await,
+    );
+    let role_session = clients(&srv, &assume(&bob.sts, &role_arn, "s1").await);
+    assert_err(
+        role_session.sts.get_session_token().send().await,
+        "AccessDenied",
+        "Cannot call GetSessionToken with session credentials",
+    );
+}

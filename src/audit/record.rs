@@ -143,7 +143,10 @@ struct SessionAttributes {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct SessionContext<'a> {
-    session_issuer: SessionIssuer<'a>,
+    /// The role behind a role session; absent for a GetSessionToken session, which is the
+    /// user (or root) itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    session_issuer: Option<SessionIssuer<'a>>,
     attributes: SessionAttributes,
 }
 
@@ -166,9 +169,21 @@ struct UserIdentity<'a> {
     session_context: Option<SessionContext<'a>>,
 }
 
-/// The issuer of a role session, from `arn:aws:sts::A:assumed-role/Role/Session` and
-/// principal id `AROA...:Session`.
+/// The session context of temporary credentials: for a role session, its issuer from
+/// `arn:aws:sts::A:assumed-role/Role/Session` and principal id `AROA...:Session`; for a
+/// GetSessionToken session of a user or root, attributes only. Long-term keys have none.
 fn session_context(c: &Caller) -> Option<SessionContext<'_>> {
+    if !c.temporary {
+        return None;
+    }
+    if c.kind != PrincipalKind::AssumedRole {
+        return Some(SessionContext {
+            session_issuer: None,
+            attributes: SessionAttributes {
+                mfa_authenticated: "false",
+            },
+        });
+    }
     let rest = c.arn.split_once(":assumed-role/")?.1;
     let (role, _session) = rest.rsplit_once('/')?;
     let role_id = c
@@ -176,13 +191,13 @@ fn session_context(c: &Caller) -> Option<SessionContext<'_>> {
         .split_once(':')
         .map_or(c.principal_id.as_str(), |(id, _)| id);
     Some(SessionContext {
-        session_issuer: SessionIssuer {
+        session_issuer: Some(SessionIssuer {
             kind: "Role",
             principal_id: role_id,
             arn: format!("arn:aws:iam::{}:role/{role}", c.account_id),
             account_id: &c.account_id,
             user_name: role,
-        },
+        }),
         attributes: SessionAttributes {
             mfa_authenticated: "false",
         },
@@ -207,10 +222,7 @@ fn user_identity(identity: &Identity) -> UserIdentity<'_> {
                     PrincipalKind::User => identity.username(),
                     _ => None,
                 },
-                session_context: match c.kind {
-                    PrincipalKind::AssumedRole => session_context(c),
-                    _ => None,
-                },
+                session_context: session_context(c),
             }
         }
         Identity::Unverified { access_key_id } => UserIdentity {
@@ -555,6 +567,21 @@ pub(crate) mod tests {
         let v: Value = serde_json::from_str(&PreparedEvent::build(&e).json).unwrap();
         assert_eq!(v["userIdentity"]["type"], "IAMUser");
         assert_eq!(v["userIdentity"]["userName"], "alice");
+        assert!(v["userIdentity"].get("sessionContext").is_none());
+
+        // A GetSessionToken session is still the user, with a session context but no issuer.
+        if let Identity::Verified(c) = &mut e.identity {
+            c.access_key_id = "ASIAALICE".into();
+            c.temporary = true;
+        }
+        let v: Value = serde_json::from_str(&PreparedEvent::build(&e).json).unwrap();
+        assert_eq!(v["userIdentity"]["type"], "IAMUser");
+        assert_eq!(v["userIdentity"]["userName"], "alice");
+        assert_eq!(v["userIdentity"]["accessKeyId"], "ASIAALICE");
+        assert_eq!(
+            v["userIdentity"]["sessionContext"],
+            json!({"attributes": {"mfaAuthenticated": "false"}})
+        );
 
         e.identity = Identity::Verified(Caller {
             account_id: "123456789012".into(),
@@ -562,6 +589,7 @@ pub(crate) mod tests {
             principal_id: "AROAEXAMPLE:ci-run".into(),
             kind: PrincipalKind::AssumedRole,
             access_key_id: "ASIATEMP".into(),
+            temporary: true,
             ..Caller::root("123456789012", "ASIATEMP")
         });
         let p = PreparedEvent::build(&e);

@@ -955,6 +955,7 @@ mod tests {
                 kind: PrincipalKind::AssumedRole,
                 access_key_id: "ASIAEXAMPLE".to_string(),
                 grants: std::sync::Arc::new(crate::auth::Grants::root(ACCOUNT)),
+                temporary: true,
             },
             session_token: Some(SecretAccessKey::new(token)),
             expires_at: Some(expires_at),

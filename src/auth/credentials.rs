@@ -69,6 +69,9 @@ pub struct Caller {
     pub access_key_id: String,
     /// What the principal's policies grant.
     pub grants: Arc<Grants>,
+    /// True when the request was signed with temporary credentials from STS: a role session,
+    /// or a GetSessionToken session of a user or root (which keeps `kind` `User` or `Root`).
+    pub temporary: bool,
 }
 
 impl PartialEq for Caller {
@@ -79,6 +82,7 @@ impl PartialEq for Caller {
             && self.principal_id == other.principal_id
             && self.kind == other.kind
             && self.access_key_id == other.access_key_id
+            && self.temporary == other.temporary
     }
 }
 
@@ -94,6 +98,7 @@ impl Caller {
             kind: PrincipalKind::Root,
             access_key_id: access_key_id.to_string(),
             grants: Arc::new(Grants::root(account_id)),
+            temporary: false,
         }
     }
 }

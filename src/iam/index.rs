@@ -16,7 +16,7 @@ use crate::policy::{PolicyDocument, PolicyKind, Principal, PrincipalType};
 use crate::store::{Store, StoreError};
 
 use super::builtin;
-use super::model::{ManagedPolicyDoc, RoleDoc, SessionDoc, UserDoc, kind};
+use super::model::{ManagedPolicyDoc, RoleDoc, SessionDoc, UserDoc, UserSessionDoc, kind};
 
 /// Sessions are kept this long after they expire, so their callers get ExpiredToken rather
 /// than an unknown-key error; then they are purged.
@@ -124,6 +124,53 @@ pub fn user_grants(account: &str, user: &UserDoc, managed: &ManagedPolicies) -> 
     }
 }
 
+/// The caller an IAM user's key stands for: a long-term access key, or (`temporary`) a
+/// GetSessionToken session, which acts with the user's own policies.
+pub fn user_caller(
+    account: &str,
+    user: &UserDoc,
+    access_key_id: &str,
+    managed: &ManagedPolicies,
+    temporary: bool,
+) -> Caller {
+    Caller {
+        account_id: account.to_string(),
+        arn: user.arn.clone(),
+        principal_id: user.user_id.clone(),
+        kind: PrincipalKind::User,
+        access_key_id: access_key_id.to_string(),
+        grants: Arc::new(user_grants(account, user, managed)),
+        temporary,
+    }
+}
+
+/// The caller a GetSessionToken session stands for: its account's root, or its user if that
+/// user (the same one, by id) still exists. `users` maps user ARNs to their account and doc.
+pub fn user_session_caller(
+    account: &str,
+    session: &UserSessionDoc,
+    users: &HashMap<String, (String, UserDoc)>,
+    managed: &ManagedPolicies,
+) -> Option<Caller> {
+    if session.principal_arn == format!("arn:aws:iam::{account}:root") {
+        return Some(Caller {
+            temporary: true,
+            ..Caller::root(account, &session.access_key_id)
+        });
+    }
+    let (user_account, user) = users.get(&session.principal_arn)?;
+    if user_account != account || user.user_id != session.principal_id {
+        return None;
+    }
+    Some(user_caller(
+        account,
+        user,
+        &session.access_key_id,
+        managed,
+        true,
+    ))
+}
+
 /// The ARN of a role session.
 pub fn session_arn(account: &str, role_name: &str, session_name: &str) -> String {
     format!("arn:aws:sts::{account}:assumed-role/{role_name}/{session_name}")
@@ -158,6 +205,7 @@ pub fn session_caller(
         principal_id: principal_id.clone(),
         kind: PrincipalKind::AssumedRole,
         access_key_id: session.access_key_id.clone(),
+        temporary: true,
         grants: Arc::new(Grants {
             principal: Principal {
                 arn,
@@ -175,13 +223,16 @@ pub fn session_caller(
     }
 }
 
-/// Builds every stored credential: access keys of roots and users, and live role sessions.
-/// Returns the table and the ids of sessions past their grace period, to purge.
+/// A stored session past its grace period, to purge: `(account, kind, key)`.
+pub type ExpiredSession = (String, &'static str, String);
+
+/// Builds every stored credential: access keys of roots and users, live role sessions and
+/// live GetSessionToken sessions. Returns the table and the sessions past their grace period.
 pub async fn build(
     store: &dyn Store,
     root: &RootKey,
     now: EpochMillis,
-) -> Result<(HashMap<String, StoredCredential>, Vec<(String, String)>), StoreError> {
+) -> Result<(HashMap<String, StoredCredential>, Vec<ExpiredSession>), StoreError> {
     let managed = ManagedPolicies::load(store).await?;
     let mut users: HashMap<String, (String, UserDoc)> = HashMap::new();
     for object in store.iam_list(None, kind::USER).await? {
@@ -203,14 +254,7 @@ pub async fn build(
         let caller = if record.principal_arn == root_arn {
             Caller::root(&record.account_id, &record.access_key_id)
         } else if let Some((account, user)) = users.get(&record.principal_arn) {
-            Caller {
-                account_id: account.clone(),
-                arn: user.arn.clone(),
-                principal_id: user.user_id.clone(),
-                kind: PrincipalKind::User,
-                access_key_id: record.access_key_id.clone(),
-                grants: Arc::new(user_grants(account, user, &managed)),
-            }
+            user_caller(account, user, &record.access_key_id, &managed, false)
         } else {
             // The key's user is gone (keys are deleted with their user; this is a leftover).
             continue;
@@ -238,7 +282,7 @@ pub async fn build(
             continue;
         };
         if session.expires_ms + EXPIRED_SESSION_GRACE_MS <= now {
-            expired.push((object.account_id, object.key));
+            expired.push((object.account_id, kind::SESSION, object.key));
             continue;
         }
         // A session outlives neither its role nor a re-created role of the same name.
@@ -248,6 +292,30 @@ pub async fn build(
         if let Some(credential) =
             session_credential(root, &object.account_id, role, &session, &managed)
         {
+            table.insert(session.access_key_id.clone(), credential);
+        }
+    }
+    for object in store.iam_list(None, kind::USER_SESSION).await? {
+        let Ok(session) = serde_json::from_str::<UserSessionDoc>(&object.body) else {
+            continue;
+        };
+        if session.expires_ms + EXPIRED_SESSION_GRACE_MS <= now {
+            expired.push((object.account_id, kind::USER_SESSION, object.key));
+            continue;
+        }
+        // A session outlives neither its user nor a re-created user of the same name.
+        let Some(caller) = user_session_caller(&object.account_id, &session, &users, &managed)
+        else {
+            continue;
+        };
+        if let Some(credential) = temporary_credential(
+            root,
+            &session.access_key_id,
+            &session.sealed_secret,
+            &session.sealed_token,
+            session.expires_ms,
+            caller,
+        ) {
             table.insert(session.access_key_id.clone(), credential);
         }
     }
@@ -262,21 +330,135 @@ pub fn session_credential(
     session: &SessionDoc,
     managed: &ManagedPolicies,
 ) -> Option<StoredCredential> {
+    temporary_credential(
+        root,
+        &session.access_key_id,
+        &session.sealed_secret,
+        &session.sealed_token,
+        session.expires_ms,
+        session_caller(account, role, session, managed),
+    )
+}
+
+/// A temporary credential for `caller`, with its secret and session token (sealed under the
+/// root key, hex) unsealed; `None` if either fails to unseal.
+pub fn temporary_credential(
+    root: &RootKey,
+    access_key_id: &str,
+    sealed_secret: &str,
+    sealed_token: &str,
+    expires_ms: EpochMillis,
+    caller: Caller,
+) -> Option<StoredCredential> {
     let secret = unseal_text(
         root,
-        &access_key_label(&session.access_key_id),
-        &hex::decode(&session.sealed_secret).ok()?,
+        &access_key_label(access_key_id),
+        &hex::decode(sealed_secret).ok()?,
     )?;
     let token = unseal_text(
         root,
-        &session_token_label(&session.access_key_id),
-        &hex::decode(&session.sealed_token).ok()?,
+        &session_token_label(access_key_id),
+        &hex::decode(sealed_token).ok()?,
     )?;
     Some(StoredCredential {
         secret,
-        caller: session_caller(account, role, session, managed),
+        caller,
         session_token: Some(token),
-        expires_at: Some(session.expires_ms),
+        expires_at: Some(expires_ms),
         active: true,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ACCOUNT: &str = "123456789012";
+
+    fn user(name: &str, id: &str) -> UserDoc {
+        UserDoc {
+            user_id: id.to_string(),
+            name: name.to_string(),
+            path: "/".to_string(),
+            arn: format!("arn:aws:iam::{ACCOUNT}:user/{name}"),
+            created_ms: 0,
+            tags: Vec::new(),
+            boundary: None,
+            inline: std::collections::BTreeMap::from([(
+                "read".to_string(),
+                r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"*"}}"#
+                    .to_string(),
+            )]),
+            attached: Vec::new(),
+        }
+    }
+
+    fn session(principal_arn: &str, principal_id: &str) -> UserSessionDoc {
+        UserSessionDoc {
+            access_key_id: "ASIASESSION".to_string(),
+            principal_arn: principal_arn.to_string(),
+            principal_id: principal_id.to_string(),
+            sealed_secret: String::new(),
+            sealed_token: String::new(),
+            expires_ms: 1,
+            created_ms: 0,
+        }
+    }
+
+    #[test]
+    fn user_sessions_act_as_their_user_or_root() {
+        let managed = ManagedPolicies {
+            by_arn: HashMap::new(),
+        };
+        let alice = user("alice", "AIDAALICE");
+        let users = HashMap::from([(alice.arn.clone(), (ACCOUNT.to_string(), alice.clone()))]);
+
+        let caller =
+            user_session_caller(ACCOUNT, &session(&alice.arn, "AIDAALICE"), &users, &managed)
+                .expect("alice's session");
+        assert_eq!(caller.arn, alice.arn);
+        assert_eq!(caller.principal_id, "AIDAALICE");
+        assert_eq!(caller.kind, PrincipalKind::User);
+        assert_eq!(caller.access_key_id, "ASIASESSION");
+        assert!(caller.temporary);
+        // The user's own policies.
+        assert_eq!(caller.grants.identity.len(), 1);
+        assert_eq!(caller.grants.principal.username.as_deref(), Some("alice"));
+
+        let root_arn = format!("arn:aws:iam::{ACCOUNT}:root");
+        let caller = user_session_caller(ACCOUNT, &session(&root_arn, ACCOUNT), &users, &managed)
+            .expect("root's session");
+        assert_eq!(caller.kind, PrincipalKind::Root);
+        assert_eq!(caller.arn, root_arn);
+        assert!(caller.temporary);
+
+        // A re-created alice (another id), a deleted user, or another account's user: none.
+        assert!(
+            user_session_caller(ACCOUNT, &session(&alice.arn, "AIDAOLD"), &users, &managed)
+                .is_none()
+        );
+        let bob = format!("arn:aws:iam::{ACCOUNT}:user/bob");
+        assert!(
+            user_session_caller(ACCOUNT, &session(&bob, "AIDABOB"), &users, &managed).is_none()
+        );
+        assert!(
+            user_session_caller(
+                "222222222222",
+                &session(&alice.arn, "AIDAALICE"),
+                &users,
+                &managed
+            )
+            .is_none()
+        );
+        // Another account's root ARN is not this account's root.
+        assert!(
+            user_session_caller(
+                "222222222222",
+                &session(&root_arn, ACCOUNT),
+                &users,
+                &managed
+            )
+            .is_none()
+        );
+    }
 }

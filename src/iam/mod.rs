@@ -22,7 +22,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::api::RequestContext;
-use crate::auth::{CredentialStore, MemoryCredentialStore, SecretAccessKey, StoredCredential};
+use crate::auth::{
+    CredentialStore, MemoryCredentialStore, PrincipalKind, SecretAccessKey, StoredCredential,
+};
 use crate::clock::{Clock, EpochMillis};
 use crate::crypto::Keyring;
 use crate::policy::{ConditionContext, PolicyDocument, PolicyKind};
@@ -143,9 +145,9 @@ impl IamService {
         if !expired.is_empty() {
             let changes = expired
                 .into_iter()
-                .map(|(account_id, key)| IamChange::Delete {
+                .map(|(account_id, kind, key)| IamChange::Delete {
                     account_id,
-                    kind: kind::SESSION.to_string(),
+                    kind: kind.to_string(),
                     key,
                 })
                 .collect();
@@ -237,6 +239,15 @@ impl IamService {
         action: &str,
         p: &Params,
     ) -> Result<Option<String>, QueryError> {
+        // GetSessionToken's credentials may call IAM only with MFA, which this server does
+        // not support; AWS answers such calls as if the token were unknown.
+        if ctx.caller.temporary && ctx.caller.kind != PrincipalKind::AssumedRole {
+            return Err(QueryError::new(
+                403,
+                "InvalidClientTokenId",
+                "The security token included in the request is invalid.",
+            ));
+        }
         let read_only = action.starts_with("Get") || action.starts_with("List");
         let _guard = if read_only {
             None
@@ -303,6 +314,7 @@ impl IamService {
         match action {
             "GetCallerIdentity" => Ok(Some(sts::get_caller_identity(ctx))),
             "AssumeRole" => self.assume_role(ctx, p).await,
+            "GetSessionToken" => self.get_session_token(ctx, p).await,
             other => Err(invalid_action(other, QueryService::Sts)),
         }
     }

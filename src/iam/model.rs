@@ -24,6 +24,8 @@ pub mod kind {
     pub const POLICY: &str = "policy";
     /// An STS role session (key: its access key id).
     pub const SESSION: &str = "session";
+    /// An STS GetSessionToken session of a user or root (key: its access key id).
+    pub const USER_SESSION: &str = "user-session";
 }
 
 /// The account record.
@@ -183,6 +185,28 @@ pub struct SessionDoc {
     /// SourceIdentity, if set.
     #[serde(default)]
     pub source_identity: Option<String>,
+}
+
+/// A GetSessionToken session: temporary credentials that act as the user (or account root)
+/// who asked for them, with that principal's own policies. The secret and token are sealed
+/// under the root key.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UserSessionDoc {
+    /// `ASIA…`.
+    pub access_key_id: String,
+    /// The principal the session acts as: `arn:aws:iam::A:user/...` or `arn:aws:iam::A:root`.
+    pub principal_arn: String,
+    /// The user's id (`AIDA…`), or the account id for root, so that a user deleted and
+    /// re-created under the same name does not inherit the old user's sessions.
+    pub principal_id: String,
+    /// The secret access key, sealed under the root key (hex).
+    pub sealed_secret: String,
+    /// The session token, sealed under the root key (hex).
+    pub sealed_token: String,
+    /// When the credentials stop working.
+    pub expires_ms: EpochMillis,
+    /// When they were issued.
+    pub created_ms: EpochMillis,
 }
 
 /// Upper-case letters and digits, as in AWS's unique ids.

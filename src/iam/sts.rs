@@ -1,7 +1,7 @@
-//! STS: GetCallerIdentity and AssumeRole.
+//! STS: GetCallerIdentity, AssumeRole and GetSessionToken.
 
 use super::index::{self, ManagedPolicies, access_key_label, session_token_label};
-use super::model::{RoleDoc, SessionDoc, kind, name_key, parse_iam_arn};
+use super::model::{RoleDoc, SessionDoc, UserDoc, UserSessionDoc, kind, name_key, parse_iam_arn};
 use super::query::{QueryError, Xml, timestamp};
 use super::{IamService, Params, generate_key_pair, object, parse_policy, store_error};
 use crate::api::RequestContext;
@@ -15,6 +15,14 @@ const MAX_DURATION: i64 = 43_200;
 const DEFAULT_DURATION: i64 = 3600;
 /// Role chaining (a role session assuming a role) is limited to one hour.
 const CHAINED_MAX_DURATION: i64 = 3600;
+
+/// GetSessionToken's duration bounds (seconds) and default.
+const SESSION_TOKEN_MIN_DURATION: i64 = 900;
+const SESSION_TOKEN_MAX_DURATION: i64 = 129_600;
+const SESSION_TOKEN_DEFAULT_DURATION: i64 = 43_200;
+/// An account root's GetSessionToken sessions last at most an hour; a longer request (or the
+/// default) is cut to an hour rather than refused, as AWS does.
+const ROOT_SESSION_MAX_DURATION: i64 = 3600;
 
 /// GetCallerIdentity: needs no permission, even under an explicit deny.
 pub(super) fn get_caller_identity(ctx: &RequestContext) -> String {
@@ -45,6 +53,55 @@ fn check_session_name(name: &str) -> Result<(), QueryError> {
             "1 validation error detected: Value '{name}' at 'roleSessionName' failed to satisfy \
              constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*"
         )));
+    }
+    Ok(())
+}
+
+/// Checks GetSessionToken's MFA members against the STS model: `SerialNumber` 9..256
+/// characters of `[\w+=/:,.@-]`, `TokenCode` exactly 6 digits. The token code is never
+/// echoed (it is a credential, and error messages reach the audit log).
+fn check_mfa_members(p: &Params) -> Result<(), QueryError> {
+    if let Some(serial) = p.get("SerialNumber") {
+        let n = serial.chars().count();
+        if !(9..=256).contains(&n) {
+            return Err(QueryError::validation(format!(
+                "1 validation error detected: Value '{serial}' at 'serialNumber' failed to \
+                 satisfy constraint: Member must have length {}",
+                if n < 9 {
+                    "greater than or equal to 9"
+                } else {
+                    "less than or equal to 256"
+                }
+            )));
+        }
+        let ok_char = |c: char| c.is_ascii_alphanumeric() || "_+=/:,.@-".contains(c);
+        if !serial.chars().all(ok_char) {
+            return Err(QueryError::validation(format!(
+                "1 validation error detected: Value '{serial}' at 'serialNumber' failed to \
+                 satisfy constraint: Member must satisfy regular expression pattern: \
+                 [\\w+=/:,.@-]*"
+            )));
+        }
+    }
+    if let Some(code) = p.get("TokenCode") {
+        let n = code.chars().count();
+        if n != 6 {
+            return Err(QueryError::validation(format!(
+                "1 validation error detected: Value at 'tokenCode' failed to satisfy \
+                 constraint: Member must have length {}",
+                if n < 6 {
+                    "greater than or equal to 6"
+                } else {
+                    "less than or equal to 6"
+                }
+            )));
+        }
+        if !code.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(QueryError::validation(
+                "1 validation error detected: Value at 'tokenCode' failed to satisfy \
+                 constraint: Member must satisfy regular expression pattern: [\\d]*",
+            ));
+        }
     }
     Ok(())
 }
@@ -295,5 +352,175 @@ impl IamService {
             x.text("SourceIdentity", source);
         }
         Ok(Some(x.finish()))
+    }
+
+    /// GetSessionToken: temporary credentials that act as the calling user (or account root)
+    /// with that principal's own policies. It needs no permission, like GetCallerIdentity.
+    pub(super) async fn get_session_token(
+        &self,
+        ctx: &RequestContext,
+        p: &Params,
+    ) -> Result<Option<String>, QueryError> {
+        let requested = p.int(
+            "DurationSeconds",
+            SESSION_TOKEN_MIN_DURATION,
+            SESSION_TOKEN_MAX_DURATION,
+        )?;
+        // MFA is not supported: SerialNumber and TokenCode are checked for form only, and the
+        // code is not verified against any device. That grants nothing extra: the session is
+        // never MFA-authenticated (the audit record says `mfaAuthenticated: false`), so an
+        // unverified code cannot satisfy anything a verified one would.
+        check_mfa_members(p)?;
+        if ctx.caller.temporary {
+            return Err(QueryError::access_denied(
+                "Cannot call GetSessionToken with session credentials",
+            ));
+        }
+        let duration = requested.unwrap_or(SESSION_TOKEN_DEFAULT_DURATION);
+        let duration = match ctx.caller.kind {
+            PrincipalKind::Root => duration.min(ROOT_SESSION_MAX_DURATION),
+            _ => duration,
+        };
+        let account = ctx.caller.account_id.as_str();
+
+        // Held from reading the user to publishing the credential, so that no IAM change
+        // (which rebuilds the credential table after its write) can slip in between and leave
+        // the new session with the user's old policies.
+        let _guard = self.writes.lock().await;
+        let (access_key_id, secret) = generate_key_pair("ASIA")?;
+        let caller = match ctx.caller.kind {
+            PrincipalKind::Root => crate::auth::Caller {
+                temporary: true,
+                ..crate::auth::Caller::root(account, &access_key_id)
+            },
+            PrincipalKind::User => {
+                let name = ctx.caller.grants.principal.username.as_deref();
+                let user: Option<UserDoc> = match name {
+                    Some(name) => self.load(account, kind::USER, &name_key(name)).await?,
+                    None => None,
+                };
+                // The user was deleted since this request was authenticated.
+                let Some(user) = user.filter(|u| u.user_id == ctx.caller.principal_id) else {
+                    return Err(QueryError::new(
+                        403,
+                        "InvalidClientTokenId",
+                        "The security token included in the request is invalid.",
+                    ));
+                };
+                let managed = ManagedPolicies::load(self.store.as_ref())
+                    .await
+                    .map_err(store_error)?;
+                index::user_caller(account, &user, &access_key_id, &managed, true)
+            }
+            // Role sessions are temporary and were refused above.
+            PrincipalKind::AssumedRole => return Err(QueryError::internal()),
+        };
+
+        let token = new_session_token()?;
+        let root = self.keyring.root();
+        let sealed_secret = root
+            .wrap(
+                &access_key_label(&access_key_id),
+                secret.expose().as_bytes(),
+            )
+            .map_err(|_| QueryError::internal())?;
+        let sealed_token = root
+            .wrap(&session_token_label(&access_key_id), token.as_bytes())
+            .map_err(|_| QueryError::internal())?;
+        let expires_ms = ctx.now + duration * 1000;
+        let session = UserSessionDoc {
+            access_key_id: access_key_id.clone(),
+            principal_arn: caller.arn.clone(),
+            principal_id: caller.principal_id.clone(),
+            sealed_secret: hex::encode(sealed_secret),
+            sealed_token: hex::encode(sealed_token),
+            expires_ms,
+            created_ms: ctx.now,
+        };
+        self.save(vec![IamChange::Insert(object(
+            account,
+            kind::USER_SESSION,
+            &access_key_id,
+            &session,
+        )?)])
+        .await?;
+        // Straight into the table, as AssumeRole does, rather than a full rebuild.
+        let credential = index::temporary_credential(
+            root,
+            &access_key_id,
+            &session.sealed_secret,
+            &session.sealed_token,
+            expires_ms,
+            caller,
+        )
+        .ok_or_else(QueryError::internal)?;
+        self.credentials.insert(&access_key_id, credential);
+
+        let mut x = Xml::new();
+        x.open("Credentials")
+            .text("AccessKeyId", &access_key_id)
+            .text("SecretAccessKey", secret.expose())
+            .text("SessionToken", &token)
+            .text("Expiration", &timestamp(expires_ms))
+            .close("Credentials");
+        Ok(Some(x.finish()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(pairs: &[(&str, &str)]) -> Params {
+        Params::from_pairs(pairs.iter().copied())
+    }
+
+    #[test]
+    fn mfa_members_are_checked_for_form_only() {
+        assert!(check_mfa_members(&params(&[])).is_ok());
+        let good = params(&[
+            ("SerialNumber", "arn:aws:iam::123456789012:mfa/alice"),
+            ("TokenCode", "123456"),
+        ]);
+        assert!(check_mfa_members(&good).is_ok());
+        // A hardware token's serial number is shorter than an ARN but still at least 9.
+        assert!(check_mfa_members(&params(&[("SerialNumber", "GAHT12345678")])).is_ok());
+
+        let message = |pairs: &[(&str, &str)]| match check_mfa_members(&params(pairs)) {
+            Err(e) => (e.status, e.code.clone(), e.message.clone()),
+            Ok(()) => panic!("{pairs:?} accepted"),
+        };
+        let (status, code, text) = message(&[("SerialNumber", "short")]);
+        assert_eq!((status, code.as_str()), (400, "ValidationError"));
+        assert_eq!(
+            text,
+            "1 validation error detected: Value 'short' at 'serialNumber' failed to satisfy \
+             constraint: Member must have length greater than or equal to 9"
+        );
+        let (_, _, text) = message(&[("SerialNumber", "arn:aws:iam::1:mfa/a b")]);
+        assert!(
+            text.ends_with("regular expression pattern: [\\w+=/:,.@-]*"),
+            "{text}"
+        );
+        let (_, _, text) = message(&[("SerialNumber", &"x".repeat(257))]);
+        assert!(text.ends_with("less than or equal to 256"), "{text}");
+
+        // The token code is never echoed.
+        for code in ["12345", "1234567", "12a456"] {
+            let (status, _, text) = message(&[("TokenCode", code)]);
+            assert_eq!(status, 400);
+            assert!(!text.contains(code), "{text}");
+            assert!(text.contains("'tokenCode'"), "{text}");
+        }
+    }
+
+    #[test]
+    fn session_token_durations() {
+        // AWS's documented limits: 15 minutes to 36 hours, 12 hours by default, and an hour
+        // at most for an account's root.
+        assert_eq!(SESSION_TOKEN_MIN_DURATION, 15 * 60);
+        assert_eq!(SESSION_TOKEN_MAX_DURATION, 36 * 3600);
+        assert_eq!(SESSION_TOKEN_DEFAULT_DURATION, 12 * 3600);
+        assert_eq!(ROOT_SESSION_MAX_DURATION, 3600);
     }
 }
