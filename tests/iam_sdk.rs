@@ -2755,6 +2755,39 @@ async fn get_session_token_acts_as_the_user_with_the_users_policies() {
     .await;
     reads(&session.sm, "gst/other", "other").await;
 
+    // Only temporary credentials carry aws:MultiFactorAuthPresent (false, without MFA): a
+    // Deny on it stops the session and leaves alice's long-term key alone.
+    set_policy(
+        &root.iam,
+        "alice",
+        &json!({
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": "*"},
+                {"Effect": "Deny", "Action": "*", "Resource": "*",
+                 "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "false"}}}
+            ]
+        })
+        .to_string(),
+    )
+    .await;
+    reads(&alice.sm, "gst/other", "other").await;
+    assert_code(
+        session
+            .sm
+            .get_secret_value()
+            .secret_id("gst/other")
+            .send()
+            .await,
+        "AccessDeniedException",
+    );
+    set_policy(
+        &root.iam,
+        "alice",
+        &allow(&["secretsmanager:GetSecretValue"], &["*"]),
+    )
+    .await;
+
     // Session credentials cannot make another session, nor call IAM (that needs MFA, which
     // is not supported), and the temporary key is nothing without its token.
     assert_err(

@@ -7,7 +7,7 @@ use std::sync::{Arc, RwLock};
 use zeroize::Zeroizing;
 
 use crate::clock::EpochMillis;
-use crate::policy::{PolicyDocument, Principal, PrincipalType};
+use crate::policy::{PolicyDocument, Principal};
 
 /// What kind of principal signed a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,15 +38,7 @@ impl Grants {
     /// Grants of an account's root user: no policies (root is allowed in its own account).
     pub fn root(account_id: &str) -> Self {
         Self {
-            principal: Principal {
-                arn: format!("arn:aws:iam::{account_id}:root"),
-                account_id: account_id.to_string(),
-                kind: PrincipalType::Root,
-                role_arn: None,
-                user_id: account_id.to_string(),
-                username: None,
-                tags: Vec::new(),
-            },
+            principal: Principal::root(account_id),
             identity: Vec::new(),
             boundary: None,
             session: None,

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use crate::auth::{Caller, Grants, PrincipalKind, SecretAccessKey, StoredCredential};
 use crate::clock::EpochMillis;
 use crate::crypto::RootKey;
-use crate::policy::{PolicyDocument, PolicyKind, Principal, PrincipalType};
+use crate::policy::{PolicyDocument, PolicyKind, Principal, PrincipalType, SessionKeys};
 use crate::store::{Store, StoreError};
 
 use super::builtin;
@@ -117,6 +117,7 @@ pub fn user_grants(account: &str, user: &UserDoc, managed: &ManagedPolicies) -> 
             user_id: user.user_id.clone(),
             username: Some(user.name.clone()),
             tags: tag_pairs(&user.tags),
+            session: None,
         },
         identity: managed.resolve(&user.inline, &user.attached, &user.arn),
         boundary: user.boundary.as_deref().and_then(|arn| managed.get(arn)),
@@ -152,23 +153,25 @@ pub fn user_session_caller(
     users: &HashMap<String, (String, UserDoc)>,
     managed: &ManagedPolicies,
 ) -> Option<Caller> {
-    if session.principal_arn == format!("arn:aws:iam::{account}:root") {
-        return Some(Caller {
+    let mut caller = if session.principal_arn == format!("arn:aws:iam::{account}:root") {
+        Caller {
             temporary: true,
             ..Caller::root(account, &session.access_key_id)
-        });
-    }
-    let (user_account, user) = users.get(&session.principal_arn)?;
-    if user_account != account || user.user_id != session.principal_id {
-        return None;
-    }
-    Some(user_caller(
-        account,
-        user,
-        &session.access_key_id,
-        managed,
-        true,
-    ))
+        }
+    } else {
+        let (user_account, user) = users.get(&session.principal_arn)?;
+        if user_account != account || user.user_id != session.principal_id {
+            return None;
+        }
+        user_caller(account, user, &session.access_key_id, managed, true)
+    };
+    let mut grants = (*caller.grants).clone();
+    grants.principal.session = Some(SessionKeys {
+        issued_at: super::query::timestamp(session.created_ms),
+        source_identity: None,
+    });
+    caller.grants = Arc::new(grants);
+    Some(caller)
 }
 
 /// The ARN of a role session.
@@ -215,6 +218,10 @@ pub fn session_caller(
                 user_id: principal_id,
                 username: None,
                 tags,
+                session: Some(SessionKeys {
+                    issued_at: super::query::timestamp(session.created_ms),
+                    source_identity: session.source_identity.clone(),
+                }),
             },
             identity: managed.resolve(&role.inline, &role.attached, &role.arn),
             boundary: role.boundary.as_deref().and_then(|a| managed.get(a)),

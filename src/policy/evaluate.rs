@@ -43,6 +43,13 @@ impl<'a> Keys<'a> {
         for (k, v) in &p.tags {
             derived.push(one(&format!("aws:principaltag/{}", k.to_lowercase()), v));
         }
+        if let Some(session) = &p.session {
+            derived.push(one("aws:tokenissuetime", &session.issued_at));
+            derived.push(one("aws:multifactorauthpresent", "false"));
+            if let Some(source) = &session.source_identity {
+                derived.push(one("aws:sourceidentity", source));
+            }
+        }
         Keys {
             derived,
             ctx,

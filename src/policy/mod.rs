@@ -158,6 +158,19 @@ pub struct Principal {
     pub username: Option<String>,
     /// Principal (or session) tags, for `aws:PrincipalTag/K`; keys compare case-insensitively.
     pub tags: Vec<(String, String)>,
+    /// For temporary credentials (STS), what they add to the request's keys.
+    pub session: Option<SessionKeys>,
+}
+
+/// The keys AWS adds for a caller signing with temporary credentials: `aws:TokenIssueTime`,
+/// `aws:MultiFactorAuthPresent` (always `false`: Strongbox has no MFA) and
+/// `aws:SourceIdentity`. Long-term keys have none of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionKeys {
+    /// When the credentials were issued, ISO 8601 (`2026-01-02T03:04:05Z`).
+    pub issued_at: String,
+    /// The session's source identity, if AssumeRole set one.
+    pub source_identity: Option<String>,
 }
 
 impl Principal {
@@ -171,6 +184,7 @@ impl Principal {
             user_id: account_id.to_string(),
             username: None,
             tags: Vec::new(),
+            session: None,
         }
     }
 
@@ -184,6 +198,7 @@ impl Principal {
             user_id: user_id.to_string(),
             username: Some(name.to_string()),
             tags: Vec::new(),
+            session: None,
         }
     }
 
@@ -203,6 +218,7 @@ impl Principal {
             user_id: format!("{role_id}:{session_name}"),
             username: None,
             tags: Vec::new(),
+            session: None,
         }
     }
 

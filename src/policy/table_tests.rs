@@ -978,3 +978,52 @@ fn never_panics() {
         }
     }
 }
+
+/// Temporary credentials carry `aws:TokenIssueTime`, `aws:MultiFactorAuthPresent` (false) and
+/// `aws:SourceIdentity`; long-term keys carry none of them.
+#[test]
+fn session_keys_only_for_temporary_credentials() {
+    let policy = |json: &str| vec![Arc::new(PolicyDocument::parse(json, PolicyKind::Identity).unwrap())];
+    let deny_without_mfa = policy(
+        r#"{"Version":"2012-10-17","Statement":[
+            {"Effect":"Allow","Action":"*","Resource":"*"},
+            {"Effect":"Deny","Action":"*","Resource":"*","Condition":{"Bool":{"aws:MultiFactorAuthPresent":"false"}}}]}"#,
+    );
+    let recent_tokens = policy(
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*",
+            "Condition":{"DateGreaterThan":{"aws:TokenIssueTime":"2026-01-01T00:00:00Z"},
+                         "StringEquals":{"aws:SourceIdentity":"alice"}}}}"#,
+    );
+    let ctx = ConditionContext::new();
+    let decide = |p: &Principal, docs: &Vec<Arc<PolicyDocument>>| {
+        let req = EvalRequest {
+            principal: p,
+            action: "secretsmanager:GetSecretValue",
+            resource: EU_DB,
+            resource_account: A,
+            context: &ctx,
+        };
+        evaluate(
+            &req,
+            &PolicySet {
+                identity: docs,
+                ..PolicySet::default()
+            },
+        )
+        .is_allowed()
+    };
+    let session = |issued: &str, source: Option<&str>| Principal {
+        session: Some(SessionKeys {
+            issued_at: issued.to_string(),
+            source_identity: source.map(str::to_string),
+        }),
+        ..app()
+    };
+    // A long-term key: the key is absent, Bool does not match, the Deny does not apply.
+    assert!(decide(&alice(), &deny_without_mfa));
+    assert!(!decide(&session("2026-06-01T00:00:00Z", None), &deny_without_mfa));
+    assert!(decide(&session("2026-06-01T00:00:00Z", Some("alice")), &recent_tokens));
+    assert!(!decide(&session("2025-06-01T00:00:00Z", Some("alice")), &recent_tokens));
+    assert!(!decide(&session("2026-06-01T00:00:00Z", None), &recent_tokens));
+    assert!(!decide(&app(), &recent_tokens));
+}
