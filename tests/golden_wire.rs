@@ -389,6 +389,14 @@ async fn list_secret_version_ids() {
         json!({"SecretId": "golden-versions", "IncludeDeprecated": true}),
     )
     .await;
+    // The first version has no label left: no VersionStages key, as above.
+    golden(
+        &s,
+        "get_secret_value_deprecated",
+        "GetSecretValue",
+        json!({"SecretId": "golden-versions", "VersionId": TOKEN_1}),
+    )
+    .await;
 }
 
 #[tokio::test]

@@ -55,6 +55,8 @@ pub(super) struct SecretValueEntry {
     secret_binary: Option<ExposedString>,
     #[serde(skip_serializing_if = "Option::is_none")]
     secret_string: Option<ExposedString>,
+    /// Absent for a deprecated version (no labels), as ListSecretVersionIds shows it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     version_stages: Vec<String>,
     created_date: f64,
 }
@@ -88,6 +90,8 @@ pub(super) struct PutSecretValueOutput {
     arn: String,
     name: String,
     version_id: String,
+    /// Absent when a replay names a version that has lost its labels since.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     version_stages: Vec<String>,
 }
 

@@ -314,9 +314,18 @@ def test_put_moves_current_and_previous(sm, new_name):
     with_deprecated = versions(sm, name, include_deprecated=True)
     assert set(with_deprecated) == {v1, v2, v3}
     assert "VersionStages" not in with_deprecated[v1]
-    # A deprecated version is still readable by id.
-    assert sm.get_secret_value(SecretId=name, VersionId=v1)["SecretString"] == "1"
+    # A deprecated version is still readable by id, and has no VersionStages either.
+    old = sm.get_secret_value(SecretId=name, VersionId=v1)
+    assert old["SecretString"] == "1" and "VersionStages" not in old
     assert sm.get_secret_value(SecretId=name)["SecretBinary"] == b"\x03"
+
+
+def test_first_version_gets_current_whatever_the_stages(sm, new_name):
+    name = new_name()
+    sm.create_secret(Name=name)
+    put = sm.put_secret_value(SecretId=name, SecretString="1", VersionStages=["AWSPENDING"])
+    assert put["VersionStages"] == ["AWSCURRENT", "AWSPENDING"]
+    assert sm.get_secret_value(SecretId=name)["SecretString"] == "1"
 
 
 def test_put_explicit_pending_leaves_current(sm, new_name):
