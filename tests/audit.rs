@@ -195,6 +195,19 @@ async fn lookup_events_returns_cloudtrail_records() {
     let early = (server.clock.now_millis() / 1000 - 3600) as f64;
     let r = lookup(&server, json!({"EndTime": early})).await;
     assert_eq!(r.json()["Events"], json!([]));
+
+    // CloudTrail's event history covers 90 days: older events are not looked up, with or
+    // without a StartTime.
+    let before = events(&server, by_name("CreateSecret")).await.len();
+    assert!(before > 0);
+    server.clock.advance(91 * 86_400_000);
+    assert_eq!(events(&server, by_name("CreateSecret")).await.len(), 0);
+    let r = lookup(
+        &server,
+        json!({"StartTime": 0, "LookupAttributes": by_name("CreateSecret")}),
+    )
+    .await;
+    assert_eq!(r.json()["Events"], json!([]));
 }
 
 #[tokio::test]

@@ -310,7 +310,11 @@ fn event_output(e: StoredEvent) -> EventOutput {
     }
 }
 
-/// Answers LookupEvents for `caller`: newest first, only the caller's account's events.
+/// How far back LookupEvents looks, as CloudTrail's event history.
+const HISTORY_DAYS: i64 = 90;
+
+/// Answers LookupEvents for `caller`: newest first, only the caller's account's events from
+/// the last [`HISTORY_DAYS`].
 pub async fn lookup_events(
     audit: &AuditLog,
     ctx: &RequestContext,
@@ -326,6 +330,7 @@ pub async fn lookup_events(
     let input: LookupEventsInput =
         serde_json::from_slice(body).map_err(|_| CloudTrailError::serialization())?;
     let (lookup, fp) = validate(input, &caller.account_id)?;
+    let history_start = ctx.now - HISTORY_DAYS * crate::clock::DAY_MILLIS;
     let events = if lookup.insight {
         // Strongbox raises no Insights events.
         Vec::new()
@@ -334,7 +339,13 @@ pub async fn lookup_events(
             .query(EventQuery {
                 account_id: Some(caller.account_id.clone()),
                 attributes: lookup.attribute.clone().into_iter().collect(),
-                start_ms: lookup.start_ms,
+                // CloudTrail's event history covers the last 90 days; older events stay in
+                // the log for `strongbox audit` and retention to deal with.
+                start_ms: Some(
+                    lookup
+                        .start_ms
+                        .map_or(history_start, |s| s.max(history_start)),
+                ),
                 end_ms: lookup.end_ms,
                 before_seq: lookup.before_seq,
                 after_seq: None,
