@@ -2993,3 +2993,271 @@ async fn get_session_token_for_root_and_refused_to_role_sessions() {
         "Cannot call GetSessionToken with session credentials",
     );
 }
+
+// ------------------------------------------------------------------------------------------
+// Presigned (query-string) SigV4
+// ------------------------------------------------------------------------------------------
+
+/// A request presigned with the official `aws-sigv4` crate (`SignatureLocation::QueryParams`),
+/// as botocore's `generate_presigned_url` and EKS token generators make them: the path and
+/// query to send and the headers to send with them.
+#[allow(clippy::too_many_arguments)]
+fn presign(
+    srv: &TestServer,
+    key: &Key,
+    service: &str,
+    method: &str,
+    path_and_query: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+    expires_secs: u64,
+) -> (String, http::HeaderMap) {
+    use aws_sigv4::http_request::{
+        SignableBody, SignableRequest, SignatureLocation, SigningSettings, sign,
+    };
+    use aws_smithy_runtime_api::client::identity::Identity;
+
+    let identity: Identity = key.credentials().into();
+    let mut settings = SigningSettings::default();
+    settings.signature_location = SignatureLocation::QueryParams;
+    settings.expires_in = Some(std::time::Duration::from_secs(expires_secs));
+    let signing_time =
+        std::time::UNIX_EPOCH + std::time::Duration::from_millis(srv.clock.now_millis() as u64);
+    let params = aws_sigv4::sign::v4::SigningParams::builder()
+        .identity(&identity)
+        .region(REGION)
+        .name(service)
+        .time(signing_time)
+        .settings(settings)
+        .build()
+        .expect("signing params")
+        .into();
+    let host = srv.addr.to_string();
+    let uri = format!("http://{host}{path_and_query}");
+    let mut all: Vec<(&str, &str)> = vec![("host", &host)];
+    all.extend_from_slice(headers);
+    let signable =
+        SignableRequest::new(method, &uri, all.iter().copied(), SignableBody::Bytes(body))
+            .expect("signable");
+    let (instructions, _) = sign(signable, &params).expect("sign").into_parts();
+    let mut request = http::Request::builder().method(method).uri(&uri);
+    for (name, value) in &all {
+        request = request.header(*name, *value);
+    }
+    let mut request = request.body(()).expect("request");
+    instructions.apply_to_request_http1x(&mut request);
+    let path = request
+        .uri()
+        .path_and_query()
+        .expect("path and query")
+        .to_string();
+    (path, request.headers().clone())
+}
+
+/// The (unescaped) text of one XML element of a response body.
+fn xml_text(body: &[u8], element: &str) -> Option<String> {
+    let text = String::from_utf8_lossy(body);
+    let open = format!("<{element}>");
+    let start = text.find(&open)? + open.len();
+    let end = text[start..].find(&format!("</{element}>"))? + start;
+    Some(
+        text[start..end]
+            .replace("&apos;", "'")
+            .replace("&quot;", "\"")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&amp;", "&"),
+    )
+}
+
+#[tokio::test]
+async fn presigned_get_caller_identity_and_secrets_manager_post() {
+    let srv = TestServer::start().await;
+    let root = clients(&srv, &Key::root());
+    let (db_arn, _) = create(&root.sm, "presign/db", "db-password").await;
+    create(&root.sm, "presign/other", "other").await;
+    let alice_arn = user_arn(ACCOUNT, "alice");
+    let alice = user_with_policy(
+        &root.iam,
+        "alice",
+        Some(&allow(&["secretsmanager:GetSecretValue"], &[&db_arn])),
+    )
+    .await;
+    const GCI: &str = "/?Action=GetCallerIdentity&Version=2011-06-15";
+    let eks = [("x-k8s-aws-id", "my-cluster")];
+
+    // The EKS token: GetCallerIdentity presigned with a signed x-k8s-aws-id header.
+    let (path, headers) = presign(&srv, &alice, "sts", "GET", GCI, &eks, b"", 60);
+    assert!(
+        path.contains("X-Amz-SignedHeaders=host%3Bx-k8s-aws-id"),
+        "{path}"
+    );
+    let r = srv.send("GET", &path, &headers, b"").await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(
+        xml_text(&r.body, "Arn").as_deref(),
+        Some(alice_arn.as_str())
+    );
+    assert_eq!(xml_text(&r.body, "Account").as_deref(), Some(ACCOUNT));
+    // The same URL works again until it expires: presigned URLs are not single-use.
+    let r = srv.send("GET", &path, &headers, b"").await;
+    assert_eq!(r.status, 200);
+
+    // Someone who changes the signed header, the action or the query gets nowhere.
+    let mut other_cluster = headers.clone();
+    other_cluster.insert("x-k8s-aws-id", "other-cluster".parse().unwrap());
+    let tampered_action = path.replace("GetCallerIdentity", "GetSessionToken");
+    let extra_param = format!("{path}&DurationSeconds=900");
+    for (path, headers) in [
+        (path.as_str(), &other_cluster),
+        (tampered_action.as_str(), &headers),
+        (extra_param.as_str(), &headers),
+    ] {
+        let r = srv.send("GET", path, headers, b"").await;
+        assert_eq!(r.status, 403, "{path}");
+        assert_eq!(
+            xml_text(&r.body, "Code").as_deref(),
+            Some("SignatureDoesNotMatch")
+        );
+    }
+    // A missing parameter.
+    let no_signature = path
+        .split('&')
+        .filter(|p| !p.starts_with("X-Amz-Signature="))
+        .collect::<Vec<_>>()
+        .join("&");
+    let r = srv.send("GET", &no_signature, &headers, b"").await;
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        xml_text(&r.body, "Message").as_deref(),
+        Some(
+            "AWS query-string parameters must include 'X-Amz-Signature'. Re-examine the \
+             query-string parameters."
+        )
+    );
+
+    // Once signing time + X-Amz-Expires has passed, the URL is refused.
+    srv.clock.advance(61_000);
+    let r = srv.send("GET", &path, &headers, b"").await;
+    assert_eq!(r.status, 403);
+    assert_eq!(
+        xml_text(&r.body, "Code").as_deref(),
+        Some("SignatureDoesNotMatch")
+    );
+    let message = xml_text(&r.body, "Message").unwrap_or_default();
+    assert!(
+        message.starts_with("Signature expired: ") && message.ends_with(" - 60 sec.)"),
+        "{message}"
+    );
+
+    // GetSessionToken's credentials presign too (the token rides in the query), and are
+    // still alice.
+    let out = clients(&srv, &alice)
+        .sts
+        .get_session_token()
+        .send()
+        .await
+        .expect("get_session_token");
+    let session = session_key(&out, srv.clock.now_millis(), 43_200);
+    let (path, headers) = presign(&srv, &session, "sts", "GET", GCI, &eks, b"", 900);
+    assert!(path.contains("X-Amz-Security-Token="), "{path}");
+    let r = srv.send("GET", &path, &headers, b"").await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(
+        xml_text(&r.body, "Arn").as_deref(),
+        Some(alice_arn.as_str())
+    );
+
+    // A Secrets Manager JSON POST with query authentication, alice's policy applying.
+    let json_headers = [
+        ("content-type", "application/x-amz-json-1.1"),
+        ("x-amz-target", "secretsmanager.GetSecretValue"),
+    ];
+    let body = br#"{"SecretId":"presign/db"}"#;
+    let (path, headers) = presign(
+        &srv,
+        &alice,
+        "secretsmanager",
+        "POST",
+        "/",
+        &json_headers,
+        body,
+        300,
+    );
+    let r = srv.send("POST", &path, &headers, body).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json()["SecretString"], "db-password");
+    // The signature covers the body: the same URL with another body is refused.
+    let r = srv
+        .send("POST", &path, &headers, br#"{"SecretId":"presign/other"}"#)
+        .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.json()["__type"], "InvalidSignatureException");
+    let body = br#"{"SecretId":"presign/other"}"#;
+    let (path, headers) = presign(
+        &srv,
+        &alice,
+        "secretsmanager",
+        "POST",
+        "/",
+        &json_headers,
+        body,
+        300,
+    );
+    let r = srv.send("POST", &path, &headers, body).await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.json()["__type"], "AccessDeniedException");
+
+    // The audit log records the calls without the authentication parameters or the token.
+    let lookup = |body: Value| {
+        let signing = common::Signing {
+            service: "cloudtrail",
+            ..common::Signing::default()
+        };
+        let srv = &srv;
+        async move {
+            srv.raw_with(
+                Some("com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents"),
+                body.to_string().as_bytes(),
+                &signing,
+            )
+            .await
+        }
+    };
+    let r = lookup(json!({
+        "LookupAttributes": [{"AttributeKey": "EventName", "AttributeValue": "GetCallerIdentity"}],
+        "MaxResults": 50
+    }))
+    .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let events = r.json()["Events"].as_array().cloned().unwrap_or_default();
+    let records: Vec<Value> = events
+        .iter()
+        .map(|e| serde_json::from_str(e["CloudTrailEvent"].as_str().unwrap()).unwrap())
+        .collect();
+    let token = session.token.clone().unwrap_or_default();
+    // Two good calls, two tampered, one incomplete, one expired, one with the session.
+    assert_eq!(records.len(), 7, "{records:?}");
+    for record in &records {
+        // GetCallerIdentity has no parameters of its own: the X-Amz-* ones are not recorded.
+        assert_eq!(record["requestParameters"], Value::Null, "{record}");
+        assert!(!record.to_string().contains(&token[..40]), "{record}");
+    }
+    // The expired call is recorded with the access key its query claimed.
+    assert!(
+        records
+            .iter()
+            .any(|r| r["errorCode"] == "SignatureDoesNotMatch"
+                && r["userIdentity"]["accessKeyId"] == alice.id.as_str()),
+        "{records:?}"
+    );
+    assert!(
+        records
+            .iter()
+            .any(|r| r["userIdentity"]["accessKeyId"] == session.id.as_str()
+                && r["userIdentity"]["type"] == "IAMUser"
+                && r["userIdentity"]["sessionContext"]["attributes"]["mfaAuthenticated"]
+                    == "false"),
+        "{records:?}"
+    );
+}

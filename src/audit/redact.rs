@@ -264,12 +264,17 @@ fn empty_for(rest: &[&str]) -> Node {
 }
 
 /// `requestParameters` for an IAM or STS Query-protocol request, from its decoded form pairs:
-/// `Action` and `Version` dropped, `Name.member.N.Field` turned into lists of objects, keys in
-/// camelCase, and any parameter with a password-, secret- or token-like segment removed.
+/// `Action` and `Version` dropped, so are a presigned request's `X-Amz-*` authentication
+/// parameters (credential, signature, session token...); `Name.member.N.Field` turned into
+/// lists of objects, keys in camelCase, and any parameter with a password-, secret- or
+/// token-like segment removed.
 pub fn request_parameters_from_form(pairs: &[(String, String)]) -> Value {
     let mut root = Node::Object(BTreeMap::new());
     for (key, value) in pairs {
-        if key == "Action" || key == "Version" {
+        let auth_parameter = key
+            .get(..6)
+            .is_some_and(|prefix| prefix.eq_ignore_ascii_case("x-amz-"));
+        if key == "Action" || key == "Version" || auth_parameter {
             continue;
         }
         let path: Vec<&str> = key.split('.').collect();
@@ -395,6 +400,13 @@ mod tests {
             ("TokenCode", "123456"),
             ("PolicyArns.member.1.arn", "arn:aws:iam::aws:policy/X"),
             ("Empty", ""),
+            // A presigned request's authentication parameters.
+            (
+                "X-Amz-Credential",
+                "AKIDEXAMPLE/20150830/us-east-1/sts/aws4_request",
+            ),
+            ("X-Amz-Signature", "abcdef"),
+            ("x-amz-security-token", "session-token-value"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -408,6 +420,8 @@ mod tests {
         );
         assert!(!v.to_string().contains("pw-secret"));
         assert!(!v.to_string().contains("123456"));
+        assert!(!v.to_string().contains("session-token-value"));
+        assert!(!v.to_string().contains("AKIDEXAMPLE"));
     }
 
     #[test]

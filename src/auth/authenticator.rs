@@ -48,7 +48,7 @@ impl fmt::Debug for SignedRequest<'_> {
         f.debug_struct("SignedRequest")
             .field("method", &self.method)
             .field("path", &self.path)
-            .field("query", &self.query)
+            .field("query", &sigv4::redact_query_token(self.query))
             .field("header_names", &names)
             .field("body_len", &self.body.len())
             .finish()
@@ -105,8 +105,28 @@ struct RequestTime<'a> {
     at: EpochMillis,
     /// `YYYYMMDDTHHMMSSZ`, as it goes into the string to sign.
     amz_date: Cow<'a, str>,
-    /// The header that carried it, which must be signed.
-    header: &'static str,
+    /// The header that carried it, which must be signed; `None` for a presigned request's
+    /// `X-Amz-Date` parameter, which the canonical query string covers.
+    header: Option<&'static str>,
+}
+
+/// What a request claims, in either form (`Authorization` header or presigned query), once
+/// the form-specific checks have passed: everything [`Authenticator::verify`] needs.
+struct Claim<'a> {
+    /// Access key id, scope, signed header names and signature.
+    parsed: ParsedAuthorization<'a>,
+    /// The signing time as it goes into the string to sign.
+    amz_date: &'a str,
+    /// The raw query the canonical query string is built from (for a presigned request,
+    /// without `X-Amz-Signature`).
+    query: &'a str,
+    /// The payload hash the signature covers.
+    payload_hash: String,
+    /// Whether the literal `UNSIGNED-PAYLOAD` is accepted in its place (a presigned request
+    /// without a body; see [`Authenticator::authenticate`]).
+    unsigned_payload_too: bool,
+    /// The session token the request presents, if any.
+    session_token: Option<&'a [u8]>,
 }
 
 impl Authenticator {
@@ -124,20 +144,36 @@ impl Authenticator {
         }
     }
 
-    /// Verifies `req`'s SigV4 signature at time `now`.
+    /// Verifies `req`'s SigV4 signature at time `now`, given either in the `Authorization`
+    /// header or, for a presigned request, in the query string (`X-Amz-Algorithm`,
+    /// `X-Amz-Credential`, `X-Amz-Date`, `X-Amz-Expires`, `X-Amz-SignedHeaders`,
+    /// `X-Amz-Signature` and an optional `X-Amz-Security-Token`).
     ///
     /// `services`: the scope service names this endpoint accepts for the request's target
     /// (e.g. `&["secretsmanager"]`); the first is the one named in the error when the scope
     /// names another.
     ///
+    /// A presigned request's canonical query string is every parameter but `X-Amz-Signature`.
+    /// Its payload hash is the body's SHA-256, as in the header form and as botocore presigns
+    /// for services other than S3 (`e3b0c442...` for GetCallerIdentity's empty body); the
+    /// literal `UNSIGNED-PAYLOAD` (S3's rule) is also accepted for a request with no body,
+    /// where it leaves nothing unsigned. A body
+    /// is never accepted unsigned: a presigned URL could otherwise be replayed with any body.
+    /// A signed `x-amz-content-sha256` header is honoured as in the header form. A presigned
+    /// request is valid from its signing time (no more than 15 minutes ahead of the server's
+    /// clock) until `X-Amz-Expires` seconds after it; without `X-Amz-Expires` the header
+    /// form's 15 minutes either way apply.
+    ///
     /// # Errors
     ///
-    /// In the order they are checked: no `Authorization` header gives
-    /// [`AuthError::MissingAuthenticationToken`]; a malformed header, a malformed credential or
-    /// a missing or malformed date gives [`AuthError::IncompleteSignature`]; a bad scope
-    /// (date, region, service, terminator), an unsigned `host` or date header, or a timestamp
-    /// more than 15 minutes off gives [`AuthError::InvalidSignature`]; an unknown or inactive
-    /// access key or a wrong, missing or unexpected session token gives
+    /// In the order they are checked: no `Authorization` header and no `X-Amz-Algorithm`
+    /// parameter gives [`AuthError::MissingAuthenticationToken`], and both at once
+    /// [`AuthError::InvalidSignature`]; a malformed header or query parameters (a missing
+    /// part, another algorithm, a malformed credential or `X-Amz-Expires`) or a missing or
+    /// malformed date gives [`AuthError::IncompleteSignature`]; a bad scope (date, region,
+    /// service, terminator), an unsigned `host` or date header, a timestamp more than 15
+    /// minutes off, or an expired presigned request gives [`AuthError::InvalidSignature`]; an
+    /// unknown or inactive access key or a wrong, missing or unexpected session token gives
     /// [`AuthError::UnrecognizedClient`]; a wrong signature gives
     /// [`AuthError::InvalidSignature`] with the expected canonical request and string to
     /// sign; and an expired temporary credential with a good signature gives
@@ -148,11 +184,27 @@ impl Authenticator {
         services: &[&str],
         now: EpochMillis,
     ) -> Result<Authenticated, AuthError> {
-        let Some(authorization) = req.headers.get(http::header::AUTHORIZATION) else {
-            return Err(AuthError::MissingAuthenticationToken);
-        };
-        let authorization = String::from_utf8_lossy(authorization.as_bytes());
+        let presigned = sigv4::has_query_param(req.query, sigv4::query_param::ALGORITHM);
+        match req.headers.get(http::header::AUTHORIZATION) {
+            Some(_) if presigned => Err(AuthError::InvalidSignature(
+                "Found both 'X-Amz-Algorithm' as a query-string param and 'Authorization' as HTTP header."
+                    .to_string(),
+            )),
+            Some(authorization) => self.authenticate_header(req, authorization, services, now),
+            None if presigned => self.authenticate_presigned(req, services, now),
+            None => Err(AuthError::MissingAuthenticationToken),
+        }
+    }
 
+    /// The `Authorization` header form.
+    fn authenticate_header(
+        &self,
+        req: &SignedRequest<'_>,
+        authorization: &http::HeaderValue,
+        services: &[&str],
+        now: EpochMillis,
+    ) -> Result<Authenticated, AuthError> {
+        let authorization = String::from_utf8_lossy(authorization.as_bytes());
         let amz_date = header_text(req.headers, "x-amz-date");
         let http_date = header_text(req.headers, "date").and_then(sigv4::parse_http_date);
         let parsed = sigv4::parse_authorization_with_date(
@@ -166,17 +218,102 @@ impl Authenticator {
         check_skew(&time, now)?;
 
         let payload_hash = payload_hash(&parsed, req);
+        self.verify(
+            req,
+            Claim {
+                parsed,
+                amz_date: &time.amz_date,
+                query: req.query,
+                payload_hash,
+                unsigned_payload_too: false,
+                session_token: req
+                    .headers
+                    .get("x-amz-security-token")
+                    .map(http::HeaderValue::as_bytes),
+            },
+            now,
+        )
+    }
+
+    /// The presigned (query-string) form.
+    fn authenticate_presigned(
+        &self,
+        req: &SignedRequest<'_>,
+        services: &[&str],
+        now: EpochMillis,
+    ) -> Result<Authenticated, AuthError> {
+        let Some(params) = sigv4::parse_presigned(req.query)? else {
+            return Err(AuthError::MissingAuthenticationToken);
+        };
+        let parsed = params.authorization()?;
+        let Some(at) = sigv4::parse_amz_date(&params.amz_date) else {
+            return Err(AuthError::IncompleteSignature(format!(
+                "Date must be in ISO-8601 'basic format'. Got '{}'. See http://en.wikipedia.org/wiki/ISO_8601",
+                params.amz_date
+            )));
+        };
+        let time = RequestTime {
+            at,
+            amz_date: Cow::Borrowed(&params.amz_date),
+            header: None,
+        };
+
+        check_scope(&parsed, &time, services)?;
+        check_signed_headers(&parsed, &time)?;
+        match params.expires {
+            Some(seconds) => check_presigned_window(&time, seconds, now)?,
+            None => check_skew(&time, now)?,
+        }
+
+        let payload_hash = payload_hash(&parsed, req);
+        let unsigned_payload_too = req.body.is_empty() && !parsed.signs("x-amz-content-sha256");
+        let query = sigv4::query_without_signature(req.query);
+        // The token normally travels in the query, which the signature covers; one sent as a
+        // header instead is accepted as in the header form.
+        let session_token = params
+            .security_token
+            .as_ref()
+            .map(|t| t.as_bytes())
+            .or_else(|| {
+                req.headers
+                    .get("x-amz-security-token")
+                    .map(http::HeaderValue::as_bytes)
+            });
+        self.verify(
+            req,
+            Claim {
+                parsed,
+                amz_date: &params.amz_date,
+                query: &query,
+                payload_hash,
+                unsigned_payload_too,
+                session_token,
+            },
+            now,
+        )
+    }
+
+    /// The checks both forms share once their own have passed: the canonical request and
+    /// string to sign, the credential, the signature (in constant time), the session token
+    /// and the credential's expiry.
+    fn verify(
+        &self,
+        req: &SignedRequest<'_>,
+        claim: Claim<'_>,
+        now: EpochMillis,
+    ) -> Result<Authenticated, AuthError> {
+        let parsed = &claim.parsed;
         let signed: Vec<&str> = parsed.signed_headers.iter().map(|n| n.as_ref()).collect();
         let creq = sigv4::canonical_request(
             req.method,
             req.path,
-            req.query,
+            claim.query,
             req.headers,
             &signed,
-            &payload_hash,
+            &claim.payload_hash,
         );
         let scope = parsed.scope.text();
-        let sts = sigv4::string_to_sign(&time.amz_date, &scope, &creq);
+        let sts = sigv4::string_to_sign(claim.amz_date, &scope, &creq);
 
         // An unknown or inactive key is checked against a fixed, precomputed dummy key: one
         // HMAC and one constant-time comparison, the same work as a known key whose signing key
@@ -184,23 +321,37 @@ impl Authenticator {
         // never touches the cache, so made-up key ids cannot fill or flush it.
         let stored = self.credentials.lookup(parsed.access_key_id);
         let usable = stored.as_ref().filter(|c| c.active);
-        let expected = match usable {
+        let derived;
+        let key = match usable {
             Some(credential) => {
-                let key = self.signing_key(parsed.access_key_id, &scope, &parsed, credential);
-                sigv4::signature(&key, &sts)
+                derived = self.signing_key(parsed.access_key_id, &scope, parsed, credential);
+                &derived
             }
-            None => sigv4::signature(&self.dummy_key, &sts),
+            None => &self.dummy_key,
         };
-        let signature_ok = signature_matches(&expected, parsed.signature);
+        let mut signature_ok = signature_matches(&sigv4::signature(key, &sts), parsed.signature);
+        if claim.unsigned_payload_too {
+            let creq = sigv4::canonical_request(
+                req.method,
+                req.path,
+                claim.query,
+                req.headers,
+                &signed,
+                sigv4::UNSIGNED_PAYLOAD,
+            );
+            let sts = sigv4::string_to_sign(claim.amz_date, &scope, &creq);
+            // `|`, not `||`: both comparisons always run.
+            signature_ok |= signature_matches(&sigv4::signature(key, &sts), parsed.signature);
+        }
 
         let Some(credential) = usable else {
             return Err(AuthError::UnrecognizedClient);
         };
-        if !session_token_matches(credential, req.headers) {
+        if !session_token_matches(credential, claim.session_token) {
             return Err(AuthError::UnrecognizedClient);
         }
         if !signature_ok {
-            let shown = redact_session_token(&creq, &parsed, req.headers);
+            let shown = redact_session_token(&creq, parsed, req.headers);
             return Err(AuthError::InvalidSignature(format!(
                 "{MISMATCH}\n\nThe Canonical String for this request should have been\n'{shown}'\n\nThe String-to-Sign should have been\n'{sts}'\n"
             )));
@@ -283,14 +434,14 @@ fn request_time(
         return Ok(RequestTime {
             at,
             amz_date: Cow::Borrowed(value),
-            header: "x-amz-date",
+            header: Some("x-amz-date"),
         });
     }
     match http_date {
         Some(at) => Ok(RequestTime {
             at,
             amz_date: Cow::Owned(sigv4::format_amz_date(at)),
-            header: "date",
+            header: Some("date"),
         }),
         // parse_authorization_with_date has already reported a request with neither header.
         None => Err(AuthError::IncompleteSignature(
@@ -338,7 +489,8 @@ fn check_scope(
 }
 
 /// `host` must be signed, so a signature cannot be replayed against another endpoint, and so
-/// must the header the timestamp came from.
+/// must the header the timestamp came from (a presigned request's `X-Amz-Date` parameter is
+/// covered by the canonical query string).
 fn check_signed_headers(
     parsed: &ParsedAuthorization<'_>,
     time: &RequestTime,
@@ -348,8 +500,11 @@ fn check_signed_headers(
             "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.".to_string(),
         ));
     }
-    if !parsed.signs(time.header) {
-        let shown = if time.header == "x-amz-date" {
+    let Some(header) = time.header else {
+        return Ok(());
+    };
+    if !parsed.signs(header) {
+        let shown = if header == "x-amz-date" {
             "X-Amz-Date"
         } else {
             "Date"
@@ -363,11 +518,37 @@ fn check_signed_headers(
 
 /// Rejects timestamps more than 15 minutes from `now` either way; exactly 15 minutes passes.
 fn check_skew(time: &RequestTime, now: EpochMillis) -> Result<(), AuthError> {
-    let earliest = now.saturating_sub(MAX_SKEW_MILLIS);
+    check_window(time, now, MAX_SKEW_MILLIS, "15 min.")
+}
+
+/// A presigned request is valid until `expires_secs` after its signing time (exactly then
+/// still passes), and like any request may not be signed more than 15 minutes ahead.
+fn check_presigned_window(
+    time: &RequestTime,
+    expires_secs: i64,
+    now: EpochMillis,
+) -> Result<(), AuthError> {
+    check_window(
+        time,
+        now,
+        expires_secs.saturating_mul(1000),
+        &format!("{expires_secs} sec."),
+    )
+}
+
+/// Rejects timestamps more than `max_age_ms` before `now` (`age` is that span as the message
+/// shows it) or more than 15 minutes after it.
+fn check_window(
+    time: &RequestTime,
+    now: EpochMillis,
+    max_age_ms: i64,
+    age: &str,
+) -> Result<(), AuthError> {
+    let earliest = now.saturating_sub(max_age_ms);
     let latest = now.saturating_add(MAX_SKEW_MILLIS);
     if time.at < earliest {
         return Err(AuthError::InvalidSignature(format!(
-            "Signature expired: {} is now earlier than {} ({} - 15 min.)",
+            "Signature expired: {} is now earlier than {} ({} - {age})",
             time.amz_date,
             sigv4::format_amz_date(earliest),
             sigv4::format_amz_date(now)
@@ -411,33 +592,49 @@ fn signature_matches(expected: &[u8; 32], provided: &str) -> bool {
     bool::from(equal & Choice::from(u8::from(well_formed)))
 }
 
-/// The canonical request as shown in a mismatch error, with a signed session token's value
-/// replaced: AWS echoes it, but this server never puts a session token in an error, since
-/// error messages end up in logs. By this point the token has been checked against the stored
-/// one, so it would be the real token.
+/// The canonical request as shown in a mismatch error, with a session token's value replaced,
+/// whether it is a signed header or (presigned) a query parameter: AWS echoes it, but this
+/// server never puts a session token in an error, since error messages end up in logs. By
+/// this point the token has been checked against the stored one, so it would be the real
+/// token.
 fn redact_session_token<'a>(
     creq: &'a str,
     parsed: &ParsedAuthorization<'_>,
     headers: &HeaderMap,
 ) -> Cow<'a, str> {
-    if !parsed.signs("x-amz-security-token") {
-        return Cow::Borrowed(creq);
+    let mut shown = Cow::Borrowed(creq);
+    if parsed.signs("x-amz-security-token") {
+        // Canonical header lines start after a newline, so the leading `\n` cannot match
+        // inside another header's value.
+        let line = format!(
+            "\nx-amz-security-token:{}\n",
+            sigv4::canonical_header_value(headers, "x-amz-security-token")
+        );
+        shown = Cow::Owned(shown.replace(&line, "\nx-amz-security-token:[REDACTED]\n"));
     }
-    // Canonical header lines start after a newline, so the leading `\n` cannot match inside
-    // another header's value.
-    let line = format!(
-        "\nx-amz-security-token:{}\n",
-        sigv4::canonical_header_value(headers, "x-amz-security-token")
-    );
-    Cow::Owned(creq.replace(&line, "\nx-amz-security-token:[REDACTED]\n"))
+    // The canonical query string is the third line.
+    let mut lines = shown.splitn(4, '\n');
+    let (Some(method), Some(uri), Some(query), rest) =
+        (lines.next(), lines.next(), lines.next(), lines.next())
+    else {
+        return shown;
+    };
+    let redacted = sigv4::redact_query_token(query);
+    if let Cow::Owned(query) = redacted {
+        let mut out = [method, uri, &query].join("\n");
+        if let Some(rest) = rest {
+            out.push('\n');
+            out.push_str(rest);
+        }
+        return Cow::Owned(out);
+    }
+    shown
 }
 
-/// A credential with a session token requires that exact `X-Amz-Security-Token`; one without
-/// requires its absence, so a long-term key cannot be presented with a stray token.
-fn session_token_matches(credential: &StoredCredential, headers: &HeaderMap) -> bool {
-    let provided = headers
-        .get("x-amz-security-token")
-        .map(http::HeaderValue::as_bytes);
+/// A credential with a session token requires that exact token (`X-Amz-Security-Token`,
+/// header or presigned query parameter); one without requires its absence, so a long-term
+/// key cannot be presented with a stray token.
+fn session_token_matches(credential: &StoredCredential, provided: Option<&[u8]>) -> bool {
     match (&credential.session_token, provided) {
         (Some(expected), Some(provided)) => expected.expose().as_bytes().ct_eq(provided).into(),
         (None, None) => true,
@@ -1271,13 +1468,589 @@ mod tests {
     }
 }
 
+/// Presigned (query-string) requests, signed with [`sigv4::presign`].
+#[cfg(test)]
+mod presigned_tests {
+    use super::*;
+    use crate::auth::MemoryCredentialStore;
+    use crate::auth::sigv4::{SigningParams, presign};
+    use http::header::{HeaderName, HeaderValue};
+
+    const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+    const AKID: &str = "AKIDEXAMPLE";
+    const TEMP_AKID: &str = "ASIAEXAMPLE";
+    const TOKEN: &str = "FwoGZXIvYXdzEXAMPLE+TOKEN/with=specials";
+    const ACCOUNT: &str = "123456789012";
+    /// 2015-08-30T12:36:00Z.
+    const T0: EpochMillis = 1_440_938_160_000;
+    const STS: &[&str] = &["sts"];
+    const HOST: &str = "sts.localhost:8443";
+    const ACTION: &str = "Action=GetCallerIdentity&Version=2011-06-15";
+
+    fn authenticator() -> Authenticator {
+        let store = Arc::new(MemoryCredentialStore::new());
+        store.insert(
+            AKID,
+            StoredCredential {
+                secret: SecretAccessKey::new(SECRET),
+                caller: Caller::root(ACCOUNT, AKID),
+                session_token: None,
+                expires_at: None,
+                active: true,
+            },
+        );
+        store.insert(
+            TEMP_AKID,
+            StoredCredential {
+                secret: SecretAccessKey::new(SECRET),
+                caller: Caller {
+                    temporary: true,
+                    ..Caller::root(ACCOUNT, TEMP_AKID)
+                },
+                session_token: Some(SecretAccessKey::new(TOKEN)),
+                expires_at: Some(T0 + 3_600_000),
+                active: true,
+            },
+        );
+        Authenticator::new(store)
+    }
+
+    fn params(service: &'static str) -> SigningParams<'static> {
+        SigningParams {
+            access_key_id: AKID,
+            secret_access_key: SECRET,
+            session_token: None,
+            region: "us-east-1",
+            service,
+            time: T0,
+        }
+    }
+
+    fn set(headers: &mut HeaderMap, name: &'static str, value: &str) {
+        headers.insert(
+            HeaderName::from_static(name),
+            HeaderValue::from_str(value).unwrap(),
+        );
+    }
+
+    /// What an EKS token is: a presigned STS GetCallerIdentity with a signed `x-k8s-aws-id`.
+    fn presigned_sts(p: &SigningParams<'_>, expires: i64) -> (HeaderMap, String) {
+        let mut headers = HeaderMap::new();
+        set(&mut headers, "x-k8s-aws-id", "my-cluster");
+        let query = presign(p, "GET", HOST, "/", ACTION, &mut headers, b"", expires).unwrap();
+        (headers, query)
+    }
+
+    fn get<'a>(headers: &'a HeaderMap, query: &'a str) -> SignedRequest<'a> {
+        SignedRequest {
+            method: "GET",
+            path: "/",
+            query,
+            headers,
+            body: b"",
+        }
+    }
+
+    /// `query` with parameter `name`'s raw value replaced (`None` removes it).
+    fn with_param(query: &str, name: &str, value: Option<&str>) -> String {
+        query
+            .split('&')
+            .filter_map(|pair| match pair.split_once('=') {
+                Some((n, _)) if n == name => value.map(|v| format!("{n}={v}")),
+                _ => Some(pair.to_string()),
+            })
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+
+    fn param<'a>(query: &'a str, name: &str) -> &'a str {
+        query
+            .split('&')
+            .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
+            .unwrap()
+    }
+
+    fn error(result: Result<Authenticated, AuthError>) -> AuthError {
+        match result {
+            Ok(ok) => panic!("expected an error, got {ok:?}"),
+            Err(e) => e,
+        }
+    }
+
+    fn invalid_signature(result: Result<Authenticated, AuthError>) -> String {
+        match error(result) {
+            AuthError::InvalidSignature(message) => message,
+            other => panic!("expected InvalidSignature, got {other:?}"),
+        }
+    }
+
+    fn incomplete(result: Result<Authenticated, AuthError>) -> String {
+        match error(result) {
+            AuthError::IncompleteSignature(message) => message,
+            other => panic!("expected IncompleteSignature, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn accepts_a_presigned_get_with_a_signed_extra_header() {
+        let auth = authenticator();
+        let (headers, query) = presigned_sts(&params("sts"), 60);
+        assert!(query.starts_with(ACTION), "{query}");
+        assert_eq!(param(&query, "X-Amz-SignedHeaders"), "host%3Bx-k8s-aws-id");
+        assert_eq!(
+            param(&query, "X-Amz-Credential"),
+            "AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fsts%2Faws4_request"
+        );
+        let ok = auth.authenticate(&get(&headers, &query), STS, T0).unwrap();
+        assert_eq!(ok.caller, Caller::root(ACCOUNT, AKID));
+        assert_eq!(ok.region, "us-east-1");
+        assert_eq!(ok.service, "sts");
+        // The signing key is cached as for the header form.
+        assert!(auth.authenticate(&get(&headers, &query), STS, T0).is_ok());
+        assert_eq!(auth.cache.read().unwrap().len(), 1);
+        // The parameters may come in any order, and percent-encoding is normalised.
+        let mut pairs: Vec<&str> = query.split('&').collect();
+        pairs.reverse();
+        let reordered = pairs.join("&").replace("Action=", "%41ction=");
+        assert!(
+            auth.authenticate(&get(&headers, &reordered), STS, T0)
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn accepts_temporary_credentials_with_the_token_in_the_query() {
+        let auth = authenticator();
+        let mut p = params("sts");
+        p.access_key_id = TEMP_AKID;
+        p.session_token = Some(TOKEN);
+        let (headers, query) = presigned_sts(&p, 900);
+        assert!(
+            query.contains("X-Amz-Security-Token=FwoGZXIvYXdzEXAMPLE%2BTOKEN%2Fwith%3Dspecials")
+        );
+        let ok = auth.authenticate(&get(&headers, &query), STS, T0).unwrap();
+        assert!(ok.caller.temporary);
+
+        // Without the token, or with another one, the key is not a credential.
+        for token in [None, Some("FwoGZXIvYXdzOTHER")] {
+            let tampered = with_param(&query, "X-Amz-Security-Token", token);
+            assert_eq!(
+                error(auth.authenticate(&get(&headers, &tampered), STS, T0)),
+                AuthError::UnrecognizedClient,
+                "{token:?}"
+            );
+        }
+        // Past the credential's own expiry, ExpiredToken, even if the URL is still valid.
+        let (headers, query) = presigned_sts(
+            &SigningParams {
+                time: T0 + 3_600_000,
+                ..p.clone()
+            },
+            900,
+        );
+        assert_eq!(
+            error(auth.authenticate(&get(&headers, &query), STS, T0 + 3_600_000)),
+            AuthError::ExpiredToken
+        );
+    }
+
+    #[test]
+    fn tampering_with_anything_signed_fails() {
+        let auth = authenticator();
+        let mut p = params("sts");
+        p.access_key_id = TEMP_AKID;
+        p.session_token = Some(TOKEN);
+        let (headers, query) = presigned_sts(&p, 3600);
+        assert!(auth.authenticate(&get(&headers, &query), STS, T0).is_ok());
+
+        let signature = param(&query, "X-Amz-Signature");
+        let flipped = format!(
+            "{}{}",
+            if signature.starts_with('0') { '1' } else { '0' },
+            &signature[1..]
+        );
+        let mismatches = [
+            with_param(&query, "Action", Some("AssumeRole")),
+            with_param(&query, "Version", Some("2011-06-16")),
+            with_param(&query, "X-Amz-Date", Some("20150830T123601Z")),
+            with_param(&query, "X-Amz-Expires", Some("3601")),
+            with_param(&query, "X-Amz-SignedHeaders", Some("host")),
+            with_param(&query, "X-Amz-Signature", Some(&flipped)),
+            with_param(&query, "X-Amz-Signature", Some("not-hex")),
+            with_param(
+                &query,
+                "X-Amz-Credential",
+                Some("ASIAEXAMPLE%2F20150830%2Feu-west-1%2Fsts%2Faws4_request"),
+            ),
+            format!("{query}&RoleArn=x"),
+        ];
+        for tampered in &mismatches {
+            let message = invalid_signature(auth.authenticate(&get(&headers, tampered), STS, T0));
+            assert!(message.starts_with(MISMATCH), "{tampered}: {message}");
+            // The expected canonical request is shown, without the session token.
+            assert!(
+                message.contains("X-Amz-Security-Token=[REDACTED]"),
+                "{message}"
+            );
+            assert!(!message.contains("EXAMPLE%2BTOKEN"), "{message}");
+        }
+
+        // The signed extra header, and the host.
+        for (name, value) in [("x-k8s-aws-id", "other-cluster"), ("host", "evil.example")] {
+            let mut changed = headers.clone();
+            set(&mut changed, name, value);
+            let message = invalid_signature(auth.authenticate(&get(&changed, &query), STS, T0));
+            assert!(message.starts_with(MISMATCH), "{name}: {message}");
+        }
+        // Another method.
+        let mut post = get(&headers, &query);
+        post.method = "POST";
+        assert!(invalid_signature(auth.authenticate(&post, STS, T0)).starts_with(MISMATCH));
+
+        // Another access key, or another scope.
+        let other_key = with_param(
+            &query,
+            "X-Amz-Credential",
+            Some("AKIAUNKNOWN%2F20150830%2Fus-east-1%2Fsts%2Faws4_request"),
+        );
+        assert_eq!(
+            error(auth.authenticate(&get(&headers, &other_key), STS, T0)),
+            AuthError::UnrecognizedClient
+        );
+        let other_day = with_param(
+            &query,
+            "X-Amz-Credential",
+            Some("ASIAEXAMPLE%2F20150829%2Fus-east-1%2Fsts%2Faws4_request"),
+        );
+        assert_eq!(
+            invalid_signature(auth.authenticate(&get(&headers, &other_day), STS, T0)),
+            "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '20150829' != '20150830', from '20150830T123600Z'."
+        );
+        assert_eq!(
+            invalid_signature(auth.authenticate(&get(&headers, &query), &["iam"], T0)),
+            "Credential should be scoped to correct service: 'iam'. "
+        );
+    }
+
+    #[test]
+    fn expires_after_x_amz_expires() {
+        let auth = authenticator();
+        let (headers, query) = presigned_sts(&params("sts"), 60);
+        let req = get(&headers, &query);
+        // Valid up to and including signing time + 60 s.
+        assert!(auth.authenticate(&req, STS, T0 + 60_000).is_ok());
+        assert_eq!(
+            invalid_signature(auth.authenticate(&req, STS, T0 + 61_000)),
+            "Signature expired: 20150830T123600Z is now earlier than 20150830T123601Z (20150830T123701Z - 60 sec.)"
+        );
+        // A week-long URL is still good six days later (beyond the header form's 15 minutes).
+        let (headers, query) = presigned_sts(&params("sts"), 604_800);
+        let six_days = 6 * 24 * 3_600_000;
+        assert!(
+            auth.authenticate(&get(&headers, &query), STS, T0 + six_days)
+                .is_ok()
+        );
+        // A signing time more than 15 minutes ahead is refused as in the header form.
+        assert_eq!(
+            invalid_signature(auth.authenticate(&get(&headers, &query), STS, T0 - 901_000)),
+            "Signature not yet current: 20150830T123600Z is still later than 20150830T123559Z (20150830T122059Z + 15 min.)"
+        );
+        assert!(
+            auth.authenticate(&get(&headers, &query), STS, T0 - 900_000)
+                .is_ok()
+        );
+
+        // Without X-Amz-Expires (a signer may leave it out), the 15-minute skew applies. The
+        // parameter is signed, so it is removed before signing.
+        let signed = sigv4::query_without_signature(&with_param(&query, "X-Amz-Expires", None));
+        let creq = sigv4::canonical_request(
+            "GET",
+            "/",
+            &signed,
+            &headers,
+            &["host", "x-k8s-aws-id"],
+            sigv4::EMPTY_PAYLOAD_SHA256,
+        );
+        let sts = sigv4::string_to_sign(
+            "20150830T123600Z",
+            "20150830/us-east-1/sts/aws4_request",
+            &creq,
+        );
+        let key = sigv4::signing_key(SECRET, "20150830", "us-east-1", "sts");
+        let no_expires = format!(
+            "{signed}&X-Amz-Signature={}",
+            hex::encode(sigv4::signature(&key, &sts))
+        );
+        let req = get(&headers, &no_expires);
+        assert!(auth.authenticate(&req, STS, T0 + 900_000).is_ok());
+        assert_eq!(
+            invalid_signature(auth.authenticate(&req, STS, T0 + 901_000)),
+            "Signature expired: 20150830T123600Z is now earlier than 20150830T123601Z (20150830T125101Z - 15 min.)"
+        );
+    }
+
+    #[test]
+    fn malformed_or_missing_parameters() {
+        let auth = authenticator();
+        let (headers, query) = presigned_sts(&params("sts"), 60);
+        let check = |query: &str| incomplete(auth.authenticate(&get(&headers, query), STS, T0));
+
+        assert_eq!(
+            check(&format!("{ACTION}&X-Amz-Algorithm=AWS4-HMAC-SHA256")),
+            "AWS query-string parameters must include 'X-Amz-Credential'. AWS query-string parameters must include 'X-Amz-Signature'. AWS query-string parameters must include 'X-Amz-SignedHeaders'. AWS query-string parameters must include 'X-Amz-Date'. Re-examine the query-string parameters."
+        );
+        for name in [
+            "X-Amz-Credential",
+            "X-Amz-Date",
+            "X-Amz-SignedHeaders",
+            "X-Amz-Signature",
+        ] {
+            let expected = format!(
+                "AWS query-string parameters must include '{name}'. Re-examine the query-string parameters."
+            );
+            assert_eq!(check(&with_param(&query, name, None)), expected);
+            // An empty value counts as missing.
+            assert_eq!(check(&with_param(&query, name, Some(""))), expected);
+        }
+        assert_eq!(
+            check(&with_param(
+                &query,
+                "X-Amz-Algorithm",
+                Some("AWS4-HMAC-SHA512")
+            )),
+            "Unsupported AWS 'algorithm': 'AWS4-HMAC-SHA512'. Re-examine the query-string parameters."
+        );
+        assert_eq!(
+            check(&format!("{query}&X-Amz-Date=20150830T123600Z")),
+            "AWS query-string parameters must include 'X-Amz-Date' only once. Re-examine the query-string parameters."
+        );
+        assert_eq!(
+            check(&with_param(
+                &query,
+                "X-Amz-Date",
+                Some("2015-08-30T12%3A36%3A00Z")
+            )),
+            "Date must be in ISO-8601 'basic format'. Got '2015-08-30T12:36:00Z'. See http://en.wikipedia.org/wiki/ISO_8601"
+        );
+        assert_eq!(
+            check(&with_param(
+                &query,
+                "X-Amz-Credential",
+                Some("AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fsts")
+            )),
+            "Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got 'AKIDEXAMPLE/20150830/us-east-1/sts'"
+        );
+        for (expires, message) in [
+            (
+                "0",
+                "X-Amz-Expires must be at least 1 second. Re-examine the query-string parameters.",
+            ),
+            (
+                "604801",
+                "X-Amz-Expires must be less than a week (in seconds) that is 604800. Re-examine the query-string parameters.",
+            ),
+            (
+                "99999999999999999999",
+                "X-Amz-Expires should be a number, not '99999999999999999999'. Re-examine the query-string parameters.",
+            ),
+            (
+                "-5",
+                "X-Amz-Expires should be a number, not '-5'. Re-examine the query-string parameters.",
+            ),
+            (
+                "1e3",
+                "X-Amz-Expires should be a number, not '1e3'. Re-examine the query-string parameters.",
+            ),
+        ] {
+            assert_eq!(
+                check(&with_param(&query, "X-Amz-Expires", Some(expires))),
+                message
+            );
+        }
+
+        // host must be signed.
+        let mut headers = HeaderMap::new();
+        let query = presign(
+            &params("sts"),
+            "GET",
+            HOST,
+            "/",
+            ACTION,
+            &mut headers,
+            b"",
+            60,
+        )
+        .unwrap();
+        let unsigned_host = with_param(&query, "X-Amz-SignedHeaders", Some("x-k8s-aws-id"));
+        assert_eq!(
+            invalid_signature(auth.authenticate(&get(&headers, &unsigned_host), STS, T0)),
+            "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization."
+        );
+
+        // No Authorization header and no X-Amz-Algorithm: no authentication at all, even with
+        // the other parameters present.
+        let bare = with_param(&query, "X-Amz-Algorithm", None);
+        assert_eq!(
+            error(auth.authenticate(&get(&headers, &bare), STS, T0)),
+            AuthError::MissingAuthenticationToken
+        );
+    }
+
+    #[test]
+    fn both_forms_at_once_are_refused() {
+        let auth = authenticator();
+        let (mut headers, query) = presigned_sts(&params("sts"), 60);
+        set(
+            &mut headers,
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/sts/aws4_request, SignedHeaders=host, Signature=00",
+        );
+        assert_eq!(
+            invalid_signature(auth.authenticate(&get(&headers, &query), STS, T0)),
+            "Found both 'X-Amz-Algorithm' as a query-string param and 'Authorization' as HTTP header."
+        );
+    }
+
+    #[test]
+    fn a_body_is_covered_and_unsigned_payload_only_without_one() {
+        let auth = authenticator();
+        let body = br#"{"SecretId":"prod/db"}"#;
+        let mut headers = HeaderMap::new();
+        set(&mut headers, "content-type", "application/x-amz-json-1.1");
+        set(
+            &mut headers,
+            "x-amz-target",
+            "secretsmanager.GetSecretValue",
+        );
+        let p = params("secretsmanager");
+        let query = presign(&p, "POST", "localhost", "/", "", &mut headers, body, 300).unwrap();
+        let post = |body: &'static [u8]| SignedRequest {
+            method: "POST",
+            path: "/",
+            query: &query,
+            headers: &headers,
+            body,
+        };
+        let ok = auth
+            .authenticate(&post(body), &["secretsmanager"], T0)
+            .unwrap();
+        assert_eq!(ok.service, "secretsmanager");
+        // Another body does not verify.
+        let message = invalid_signature(auth.authenticate(
+            &post(br#"{"SecretId":"x"}"#),
+            &["secretsmanager"],
+            T0,
+        ));
+        assert!(message.starts_with(MISMATCH), "{message}");
+
+        // A signer that follows S3's rule signs UNSIGNED-PAYLOAD: accepted without a body,
+        // refused with one (the body would be unauthenticated).
+        let unsigned = |method: &str, body: &[u8]| {
+            let scope = "20150830/us-east-1/secretsmanager/aws4_request";
+            let base = format!(
+                "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F{}&X-Amz-Date=20150830T123600Z&X-Amz-Expires=300&X-Amz-SignedHeaders=content-type%3Bhost%3Bx-amz-target",
+                scope.replace('/', "%2F")
+            );
+            let creq = sigv4::canonical_request(
+                method,
+                "/",
+                &base,
+                &headers,
+                &["content-type", "host", "x-amz-target"],
+                sigv4::UNSIGNED_PAYLOAD,
+            );
+            let sts = sigv4::string_to_sign("20150830T123600Z", scope, &creq);
+            let key = sigv4::signing_key(SECRET, "20150830", "us-east-1", "secretsmanager");
+            let query = format!(
+                "{base}&X-Amz-Signature={}",
+                hex::encode(sigv4::signature(&key, &sts))
+            );
+            let req = SignedRequest {
+                method,
+                path: "/",
+                query: &query,
+                headers: &headers,
+                body,
+            };
+            auth.authenticate(&req, &["secretsmanager"], T0)
+        };
+        assert!(unsigned("POST", b"").is_ok());
+        assert!(unsigned("POST", body).is_err());
+    }
+
+    /// What the fuzz target checks at random, on inputs chosen to be awkward: whatever the
+    /// presigner signs, the verifier accepts.
+    #[test]
+    fn presign_round_trips_awkward_paths_and_queries() {
+        let auth = authenticator();
+        let paths = ["/", "", "/a b/../c//d/", "/%2F%41?", "/caf\u{e9}"];
+        let queries = [
+            "",
+            "a=1&a=0&b",
+            "k=a+b&k=a%20b&=empty-name&z=",
+            "x-amz-date=lower&X-Amz-Datex=1",
+            "v=%E2%82%AC&w=%zz&u=\u{e9}",
+            "&&Action=ListUsers&&",
+        ];
+        for path in paths {
+            for query in queries {
+                for body in [&b""[..], b"{\"a\":1}"] {
+                    let mut headers = HeaderMap::new();
+                    set(&mut headers, "x-custom", "  spaced   value ");
+                    let signed = presign(
+                        &params("secretsmanager"),
+                        "POST",
+                        "localhost:8443",
+                        path,
+                        query,
+                        &mut headers,
+                        body,
+                        60,
+                    )
+                    .unwrap();
+                    let req = SignedRequest {
+                        method: "POST",
+                        path,
+                        query: &signed,
+                        headers: &headers,
+                        body,
+                    };
+                    let ok = auth.authenticate(&req, &["secretsmanager"], T0);
+                    assert!(ok.is_ok(), "{path:?} {query:?}: {ok:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn debug_output_hides_the_query_token() {
+        let mut p = params("sts");
+        p.access_key_id = TEMP_AKID;
+        p.session_token = Some(TOKEN);
+        let (headers, query) = presigned_sts(&p, 60);
+        let req = get(&headers, &query);
+        let text = format!("{req:?}");
+        assert!(!text.contains("EXAMPLE%2BTOKEN"), "{text}");
+        assert!(text.contains("X-Amz-Security-Token=[REDACTED]"), "{text}");
+        let parsed = sigv4::parse_presigned(&query).unwrap().unwrap();
+        let text = format!("{parsed:?}");
+        assert!(!text.contains("EXAMPLE+TOKEN"), "{text}");
+        assert_eq!(
+            parsed.security_token.as_deref().map(String::as_str),
+            Some(TOKEN)
+        );
+    }
+}
+
 /// Cross-checks against the official `aws-sigv4` crate, the signer the Rust SDK uses.
 #[cfg(test)]
 mod aws_sigv4_cross_check {
     use std::time::{Duration, SystemTime};
 
     use aws_credential_types::Credentials;
-    use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+    use aws_sigv4::http_request::{
+        SignableBody, SignableRequest, SignatureLocation, SigningSettings, sign,
+    };
     use aws_smithy_runtime_api::client::identity::Identity;
 
     use super::*;
@@ -1394,6 +2167,151 @@ mod aws_sigv4_cross_check {
             body,
         );
         assert!(ok.is_ok(), "{ok:?}");
+    }
+
+    /// Presigns with `aws-sigv4` (`SignatureLocation::QueryParams`) and returns the request's
+    /// query string and headers.
+    #[allow(clippy::too_many_arguments)]
+    fn presign_with_sdk(
+        access_key: &str,
+        token: Option<&str>,
+        service: &str,
+        method: &str,
+        uri: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+        expires: Duration,
+    ) -> (String, HeaderMap) {
+        let identity: Identity =
+            Credentials::new(access_key, SECRET, token.map(str::to_string), None, "test").into();
+        let mut settings = SigningSettings::default();
+        settings.signature_location = SignatureLocation::QueryParams;
+        settings.expires_in = Some(expires);
+        let params = aws_sigv4::sign::v4::SigningParams::builder()
+            .identity(&identity)
+            .region("eu-west-3")
+            .name(service)
+            .time(SystemTime::UNIX_EPOCH + Duration::from_millis(NOW as u64))
+            .settings(settings)
+            .build()
+            .unwrap()
+            .into();
+        let signable = SignableRequest::new(
+            method,
+            uri,
+            headers.iter().copied(),
+            SignableBody::Bytes(body),
+        )
+        .unwrap();
+        let (instructions, _) = sign(signable, &params).unwrap().into_parts();
+        let mut request = http::Request::builder().method(method).uri(uri);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let mut request = request.body(()).unwrap();
+        instructions.apply_to_request_http1x(&mut request);
+        let query = request.uri().query().unwrap_or("").to_string();
+        (query, request.headers().clone())
+    }
+
+    #[test]
+    fn verifies_a_request_presigned_by_aws_sigv4() {
+        let token = "IQoJb3JpZ2luX2VjEXAMPLE/+=token";
+        let store = Arc::new(MemoryCredentialStore::new());
+        for (id, token) in [("AKIDSDK", None), ("AKIDSDK-TEMP", Some(token))] {
+            store.insert(
+                id,
+                StoredCredential {
+                    secret: SecretAccessKey::new(SECRET),
+                    caller: Caller::root("123456789012", id),
+                    session_token: token.map(SecretAccessKey::new),
+                    expires_at: None,
+                    active: true,
+                },
+            );
+        }
+        let auth = Authenticator::new(store);
+
+        // GetCallerIdentity as EKS presigns it: GET, a signed x-k8s-aws-id header.
+        let (query, headers) = presign_with_sdk(
+            "AKIDSDK",
+            None,
+            "sts",
+            "GET",
+            "https://localhost:8443/?Action=GetCallerIdentity&Version=2011-06-15",
+            &[("host", "localhost:8443"), ("x-k8s-aws-id", "my-cluster")],
+            b"",
+            Duration::from_secs(60),
+        );
+        assert!(
+            query.contains("X-Amz-SignedHeaders=host%3Bx-k8s-aws-id"),
+            "{query}"
+        );
+        let req = SignedRequest {
+            method: "GET",
+            path: "/",
+            query: &query,
+            headers: &headers,
+            body: b"",
+        };
+        let ok = auth.authenticate(&req, &["sts"], NOW + 59_000).unwrap();
+        assert_eq!(ok.region, "eu-west-3");
+        assert!(matches!(
+            auth.authenticate(&req, &["sts"], NOW + 61_000),
+            Err(AuthError::InvalidSignature(m)) if m.starts_with("Signature expired")
+        ));
+
+        // Temporary credentials: the token travels (signed) in the query.
+        let (query, headers) = presign_with_sdk(
+            "AKIDSDK-TEMP",
+            Some(token),
+            "sts",
+            "GET",
+            "https://localhost:8443/?Action=GetCallerIdentity&Version=2011-06-15",
+            &[("host", "localhost:8443")],
+            b"",
+            Duration::from_secs(900),
+        );
+        assert!(query.contains("X-Amz-Security-Token="), "{query}");
+        let req = SignedRequest {
+            method: "GET",
+            path: "/",
+            query: &query,
+            headers: &headers,
+            body: b"",
+        };
+        let ok = auth.authenticate(&req, &["sts"], NOW).unwrap();
+        assert_eq!(ok.caller.access_key_id, "AKIDSDK-TEMP");
+
+        // A Secrets Manager JSON POST, its body covered by the signature.
+        let body = br#"{"SecretId":"prod/db"}"#;
+        let (query, headers) = presign_with_sdk(
+            "AKIDSDK",
+            None,
+            "secretsmanager",
+            "POST",
+            "https://localhost:8443/",
+            &[
+                ("host", "localhost:8443"),
+                ("content-type", "application/x-amz-json-1.1"),
+                ("x-amz-target", "secretsmanager.GetSecretValue"),
+            ],
+            body,
+            Duration::from_secs(300),
+        );
+        let post = |body: &'static [u8]| SignedRequest {
+            method: "POST",
+            path: "/",
+            query: &query,
+            headers: &headers,
+            body,
+        };
+        let ok = auth.authenticate(&post(body), &["secretsmanager"], NOW);
+        assert!(ok.is_ok(), "{ok:?}");
+        assert!(
+            auth.authenticate(&post(b"{}"), &["secretsmanager"], NOW)
+                .is_err()
+        );
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! Request authentication: AWS Signature Version 4.
 //!
-//! [`sigv4`] holds the pure signing functions (canonical request, string to sign, signing key),
-//! tested byte for byte against AWS's published examples. [`Authenticator`] is the effectful
-//! shell: it looks up the access key, checks the clock skew and the credential scope, and
-//! compares signatures in constant time.
+//! [`sigv4`] holds the pure signing functions (canonical request, string to sign, signing key,
+//! the presigned-query parser), tested byte for byte against AWS's published examples.
+//! [`Authenticator`] is the effectful shell: it reads the signature from the `Authorization`
+//! header or a presigned query string, looks up the access key, checks the clock skew (or the
+//! presigned request's expiry) and the credential scope, and compares signatures in constant
+//! time.
 
 pub mod sigv4;
 

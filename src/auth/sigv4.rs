@@ -209,6 +209,22 @@ pub(crate) fn parse_authorization_with_date(
         )));
     };
 
+    let (access_key_id, scope) = parse_credential(credential)?;
+    Ok(ParsedAuthorization {
+        access_key_id,
+        scope,
+        signed_headers: normalize_signed_headers(signed_headers.split(';')),
+        signature,
+    })
+}
+
+/// Splits a credential, `AKID/20150830/us-east-1/iam/aws4_request`, into the access key id
+/// and the scope. The scope's parts are not checked here, only their number.
+///
+/// # Errors
+///
+/// [`AuthError::IncompleteSignature`] unless there are exactly five `/`-separated elements.
+pub fn parse_credential(credential: &str) -> Result<(&str, CredentialScope<'_>), AuthError> {
     let mut parts = credential.split('/');
     let (Some(access_key_id), Some(date), Some(region), Some(service), Some(terminator), None) = (
         parts.next(),
@@ -222,18 +238,267 @@ pub(crate) fn parse_authorization_with_date(
             "Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '{credential}'"
         )));
     };
-
-    Ok(ParsedAuthorization {
+    Ok((
         access_key_id,
-        scope: CredentialScope {
+        CredentialScope {
             date,
             region,
             service,
             terminator,
         },
-        signed_headers: normalize_signed_headers(signed_headers.split(';')),
+    ))
+}
+
+/// The query parameters of a presigned (query-string) SigV4 request.
+pub mod query_param {
+    /// The algorithm, `AWS4-HMAC-SHA256`; its presence makes a request presigned.
+    pub const ALGORITHM: &str = "X-Amz-Algorithm";
+    /// `AKID/date/region/service/aws4_request`.
+    pub const CREDENTIAL: &str = "X-Amz-Credential";
+    /// The signing time, `YYYYMMDDTHHMMSSZ`.
+    pub const DATE: &str = "X-Amz-Date";
+    /// How many seconds after the signing time the request stays valid.
+    pub const EXPIRES: &str = "X-Amz-Expires";
+    /// The signed header names, `;`-separated.
+    pub const SIGNED_HEADERS: &str = "X-Amz-SignedHeaders";
+    /// The signature: the one parameter left out of the canonical query string.
+    pub const SIGNATURE: &str = "X-Amz-Signature";
+    /// The session token of temporary credentials.
+    pub const SECURITY_TOKEN: &str = "X-Amz-Security-Token";
+}
+
+/// The longest a presigned request may stay valid: seven days, the life of a signing key.
+pub const MAX_PRESIGNED_EXPIRES_SECS: i64 = 7 * 24 * 60 * 60;
+
+/// The `name=value` pairs of a raw query string, split but not decoded. A pair without `=`
+/// has an empty value.
+fn raw_query_pairs(query: &str) -> impl Iterator<Item = (&str, &str)> {
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| p.split_once('=').unwrap_or((p, "")))
+}
+
+/// Percent-decodes one query component as text (`+` stays `+`, as SigV4 clients encode spaces
+/// as `%20`); bytes that are not UTF-8 become U+FFFD.
+fn decode_component(component: &str) -> Cow<'_, str> {
+    percent_decode_str(component).decode_utf8_lossy()
+}
+
+/// Whether the raw query has a parameter whose decoded name is `name`.
+pub fn has_query_param(query: &str, name: &str) -> bool {
+    !query.is_empty() && raw_query_pairs(query).any(|(n, _)| decode_component(n) == name)
+}
+
+/// The raw query without its `X-Amz-Signature` parameters: what a presigned request's
+/// canonical query string is built from.
+pub fn query_without_signature(query: &str) -> String {
+    let mut out = String::with_capacity(query.len());
+    for part in query.split('&').filter(|p| !p.is_empty()) {
+        let name = part.split_once('=').map_or(part, |(n, _)| n);
+        if decode_component(name) == query_param::SIGNATURE {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push('&');
+        }
+        out.push_str(part);
+    }
+    out
+}
+
+/// `query` with the value of every `X-Amz-Security-Token` parameter replaced by
+/// `[REDACTED]`, for logs and error messages; borrowed when there is none.
+pub fn redact_query_token(query: &str) -> Cow<'_, str> {
+    if !raw_query_pairs(query).any(|(n, _)| decode_component(n) == query_param::SECURITY_TOKEN) {
+        return Cow::Borrowed(query);
+    }
+    let parts: Vec<Cow<'_, str>> = query
+        .split('&')
+        .map(|part| {
+            let name = part.split_once('=').map_or(part, |(n, _)| n);
+            if decode_component(name) == query_param::SECURITY_TOKEN {
+                Cow::Owned(format!("{name}=[REDACTED]"))
+            } else {
+                Cow::Borrowed(part)
+            }
+        })
+        .collect();
+    Cow::Owned(parts.join("&"))
+}
+
+/// The authentication parameters of a presigned request, percent-decoded.
+///
+/// Only the session token is secret; it is kept in a zeroizing buffer and never shown by
+/// `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PresignedParams {
+    /// `X-Amz-Credential`.
+    pub credential: String,
+    /// `X-Amz-Date`, as sent.
+    pub amz_date: String,
+    /// `X-Amz-Expires` in seconds (1 to [`MAX_PRESIGNED_EXPIRES_SECS`]), if sent.
+    pub expires: Option<i64>,
+    /// `X-Amz-SignedHeaders`.
+    pub signed_headers: String,
+    /// `X-Amz-Signature`, as sent: not validated here, so that a malformed one still goes
+    /// through the constant-time comparison.
+    pub signature: String,
+    /// `X-Amz-Security-Token`, if sent.
+    pub security_token: Option<Zeroizing<String>>,
+}
+
+impl fmt::Debug for PresignedParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PresignedParams")
+            .field("credential", &self.credential)
+            .field("amz_date", &self.amz_date)
+            .field("expires", &self.expires)
+            .field("signed_headers", &self.signed_headers)
+            .field("signature", &self.signature)
+            .field(
+                "security_token",
+                &self.security_token.as_ref().map(|_| "[REDACTED]"),
+            )
+            .finish()
+    }
+}
+
+impl PresignedParams {
+    /// The parameters as the verifier uses them, borrowed from `self`: access key id, scope,
+    /// normalised signed header names and signature.
+    ///
+    /// # Errors
+    ///
+    /// [`AuthError::IncompleteSignature`] when the credential does not have five elements.
+    pub fn authorization(&self) -> Result<ParsedAuthorization<'_>, AuthError> {
+        let (access_key_id, scope) = parse_credential(&self.credential)?;
+        Ok(ParsedAuthorization {
+            access_key_id,
+            scope,
+            signed_headers: normalize_signed_headers(self.signed_headers.split(';')),
+            signature: &self.signature,
+        })
+    }
+}
+
+/// Reads the authentication parameters of a presigned request from its raw query string.
+/// `Ok(None)` when there is no `X-Amz-Algorithm` parameter: the request is not presigned.
+///
+/// # Errors
+///
+/// [`AuthError::IncompleteSignature`] with AWS's wording when `X-Amz-Credential`,
+/// `X-Amz-Signature`, `X-Amz-SignedHeaders` or `X-Amz-Date` is missing or empty (every one
+/// missing is listed); when an authentication parameter appears twice; when the algorithm is
+/// not `AWS4-HMAC-SHA256`; or when `X-Amz-Expires` is not a whole number of seconds from 1 to
+/// 604800.
+pub fn parse_presigned(query: &str) -> Result<Option<PresignedParams>, AuthError> {
+    let mut algorithm = None;
+    let mut credential = None;
+    let mut amz_date = None;
+    let mut expires = None;
+    let mut signed_headers = None;
+    let mut signature = None;
+    let mut security_token: Option<Zeroizing<String>> = None;
+    for (raw_name, raw_value) in raw_query_pairs(query) {
+        let name = decode_component(raw_name);
+        if name == query_param::SECURITY_TOKEN {
+            if security_token.is_some() {
+                return Err(duplicate_parameter(&name));
+            }
+            security_token = Some(Zeroizing::new(decode_component(raw_value).into_owned()));
+            continue;
+        }
+        let slot = match name.as_ref() {
+            query_param::ALGORITHM => &mut algorithm,
+            query_param::CREDENTIAL => &mut credential,
+            query_param::DATE => &mut amz_date,
+            query_param::EXPIRES => &mut expires,
+            query_param::SIGNED_HEADERS => &mut signed_headers,
+            query_param::SIGNATURE => &mut signature,
+            _ => continue,
+        };
+        if slot.is_some() {
+            return Err(duplicate_parameter(&name));
+        }
+        *slot = Some(decode_component(raw_value).into_owned());
+    }
+    let Some(algorithm) = algorithm else {
+        return Ok(None);
+    };
+
+    // AWS lists every missing (or empty) parameter at once, in this order.
+    let mut missing = String::new();
+    for (name, value) in [
+        (query_param::ALGORITHM, Some(algorithm.as_str())),
+        (query_param::CREDENTIAL, credential.as_deref()),
+        (query_param::SIGNATURE, signature.as_deref()),
+        (query_param::SIGNED_HEADERS, signed_headers.as_deref()),
+        (query_param::DATE, amz_date.as_deref()),
+    ] {
+        if value.is_none_or(str::is_empty) {
+            missing.push_str("AWS query-string parameters must include '");
+            missing.push_str(name);
+            missing.push_str("'. ");
+        }
+    }
+    let (Some(credential), Some(signature), Some(signed_headers), Some(amz_date), true) = (
+        credential,
         signature,
-    })
+        signed_headers,
+        amz_date,
+        missing.is_empty(),
+    ) else {
+        return Err(AuthError::IncompleteSignature(format!(
+            "{missing}Re-examine the query-string parameters."
+        )));
+    };
+    if algorithm != ALGORITHM {
+        return Err(AuthError::IncompleteSignature(format!(
+            "Unsupported AWS 'algorithm': '{algorithm}'. Re-examine the query-string parameters."
+        )));
+    }
+    let expires = match expires {
+        None => None,
+        Some(text) => Some(parse_expires(&text)?),
+    };
+    Ok(Some(PresignedParams {
+        credential,
+        amz_date,
+        expires,
+        signed_headers,
+        signature,
+        security_token,
+    }))
+}
+
+/// AWS does not document its wording for a repeated authentication parameter; this follows
+/// the style of its other query-string messages.
+fn duplicate_parameter(name: &str) -> AuthError {
+    AuthError::IncompleteSignature(format!(
+        "AWS query-string parameters must include '{name}' only once. Re-examine the query-string parameters."
+    ))
+}
+
+/// `X-Amz-Expires`: 1 to [`MAX_PRESIGNED_EXPIRES_SECS`] seconds, digits only. The messages
+/// are S3's, the one service that documents them.
+fn parse_expires(text: &str) -> Result<i64, AuthError> {
+    let number = (!text.is_empty() && text.len() <= 18 && text.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| text.parse::<i64>().ok())
+        .flatten();
+    match number {
+        None => Err(AuthError::IncompleteSignature(format!(
+            "X-Amz-Expires should be a number, not '{text}'. Re-examine the query-string parameters."
+        ))),
+        Some(0) => Err(AuthError::IncompleteSignature(
+            "X-Amz-Expires must be at least 1 second. Re-examine the query-string parameters."
+                .to_string(),
+        )),
+        Some(n) if n > MAX_PRESIGNED_EXPIRES_SECS => Err(AuthError::IncompleteSignature(format!(
+            "X-Amz-Expires must be less than a week (in seconds) that is {MAX_PRESIGNED_EXPIRES_SECS}. Re-examine the query-string parameters."
+        ))),
+        Some(n) => Ok(n),
+    }
 }
 
 /// Lower-cases, sorts and de-duplicates header names, dropping empty ones: the form the
@@ -609,12 +874,7 @@ pub fn sign_headers(
     }
     headers.remove(http::header::AUTHORIZATION);
 
-    let names = normalize_signed_headers(
-        headers
-            .keys()
-            .map(HeaderName::as_str)
-            .filter(|n| !UNSIGNED_HEADERS.contains(n) && !n.starts_with("proxy-")),
-    );
+    let names = headers_to_sign(headers);
     let name_refs: Vec<&str> = names.iter().map(|n| n.as_ref()).collect();
 
     let date = amz_date.get(..8).unwrap_or("");
@@ -638,6 +898,96 @@ pub fn sign_headers(
         .map_err(|_| SignError::InvalidHeaderValue("authorization"))?;
     headers.insert(http::header::AUTHORIZATION, value);
     Ok(())
+}
+
+/// The names of the headers a signer signs: every header present except the hop-by-hop and
+/// tracing headers botocore leaves out, in canonical form.
+fn headers_to_sign(headers: &HeaderMap) -> Vec<Cow<'_, str>> {
+    normalize_signed_headers(
+        headers
+            .keys()
+            .map(HeaderName::as_str)
+            .filter(|n| !UNSIGNED_HEADERS.contains(n) && !n.starts_with("proxy-")),
+    )
+}
+
+/// Presigns a request: returns the query string to send, `query` followed by the
+/// `X-Amz-*` parameters and `X-Amz-Signature`, the way botocore's `generate_presigned_url`
+/// does for services other than S3.
+///
+/// Sets `host` (unless already present); every header in `headers` is signed except those
+/// [`sign_headers`] leaves out, so they must all be sent as they are. The session token goes
+/// in the query. The payload hash is the body's SHA-256, which the verifier also uses.
+/// `expires_secs` becomes `X-Amz-Expires` as given (the verifier accepts 1 to 604800).
+///
+/// # Errors
+///
+/// [`SignError::InvalidHeaderValue`] when the host cannot be a header value.
+#[allow(clippy::too_many_arguments)]
+pub fn presign(
+    params: &SigningParams<'_>,
+    method: &str,
+    host: &str,
+    path: &str,
+    query: &str,
+    headers: &mut HeaderMap,
+    body: &[u8],
+    expires_secs: i64,
+) -> Result<String, SignError> {
+    if !headers.contains_key(http::header::HOST) {
+        let value =
+            HeaderValue::from_str(host).map_err(|_| SignError::InvalidHeaderValue("host"))?;
+        headers.insert(http::header::HOST, value);
+    }
+    let amz_date = format_amz_date(params.time);
+    let date = amz_date.get(..8).unwrap_or("");
+    let scope = CredentialScope::new(date, params.region, params.service).text();
+    let names = headers_to_sign(headers);
+    let name_refs: Vec<&str> = names.iter().map(|n| n.as_ref()).collect();
+
+    let encode = |value: &str| percent_encode(value.as_bytes(), UNRESERVED).to_string();
+    let mut signed_query = String::from(query);
+    let mut push = |name: &str, value: &str| {
+        if !signed_query.is_empty() {
+            signed_query.push('&');
+        }
+        signed_query.push_str(name);
+        signed_query.push('=');
+        signed_query.push_str(&encode(value));
+    };
+    push(query_param::ALGORITHM, ALGORITHM);
+    push(
+        query_param::CREDENTIAL,
+        &format!("{}/{scope}", params.access_key_id),
+    );
+    push(query_param::DATE, &amz_date);
+    push(query_param::EXPIRES, &expires_secs.to_string());
+    if let Some(token) = params.session_token {
+        push(query_param::SECURITY_TOKEN, token);
+    }
+    push(query_param::SIGNED_HEADERS, &names.join(";"));
+
+    let creq = canonical_request(
+        method,
+        path,
+        &signed_query,
+        headers,
+        &name_refs,
+        &sha256_hex(body),
+    );
+    let sts = string_to_sign(&amz_date, &scope, &creq);
+    let key = signing_key(
+        params.secret_access_key,
+        date,
+        params.region,
+        params.service,
+    );
+    let sig = hex::encode(signature(&key, &sts));
+    signed_query.push('&');
+    signed_query.push_str(query_param::SIGNATURE);
+    signed_query.push('=');
+    signed_query.push_str(&sig);
+    Ok(signed_query)
 }
 
 #[cfg(test)]
@@ -1419,5 +1769,148 @@ mod tests {
         assert!(!text.contains(SECRET));
         assert!(!text.contains("SESSIONTOKEN"));
         assert!(text.contains("AKID"));
+    }
+
+    #[test]
+    fn query_parameter_helpers() {
+        let q = "Action=GetCallerIdentity&X%2DAmz%2DAlgorithm=AWS4-HMAC-SHA256&X-Amz-Signature=ab&flag&X-Amz-Security-Token=tok%2Ben";
+        assert!(has_query_param(q, "X-Amz-Algorithm"));
+        assert!(has_query_param(q, "flag"));
+        assert!(!has_query_param(q, "X-Amz-Credential"));
+        assert!(!has_query_param("", "X-Amz-Algorithm"));
+        // Names are case-sensitive, as AWS's are.
+        assert!(!has_query_param(
+            "x-amz-algorithm=AWS4-HMAC-SHA256",
+            "X-Amz-Algorithm"
+        ));
+
+        assert_eq!(
+            query_without_signature(q),
+            "Action=GetCallerIdentity&X%2DAmz%2DAlgorithm=AWS4-HMAC-SHA256&flag&X-Amz-Security-Token=tok%2Ben"
+        );
+        assert_eq!(
+            query_without_signature("X-Amz-Signature=1&&X%2DAmz-Signature=2"),
+            ""
+        );
+        assert_eq!(
+            redact_query_token(q),
+            "Action=GetCallerIdentity&X%2DAmz%2DAlgorithm=AWS4-HMAC-SHA256&X-Amz-Signature=ab&flag&X-Amz-Security-Token=[REDACTED]"
+        );
+        assert!(matches!(
+            redact_query_token("a=b&c"),
+            Cow::Borrowed("a=b&c")
+        ));
+    }
+
+    #[test]
+    fn parses_presigned_parameters() {
+        assert_eq!(parse_presigned(""), Ok(None));
+        assert_eq!(
+            parse_presigned("Action=GetCallerIdentity&X-Amz-Credential=A%2Fb"),
+            Ok(None)
+        );
+        let q = "Action=GetCallerIdentity&Version=2011-06-15&X-Amz-Algorithm=AWS4-HMAC-SHA256\
+                 &X-Amz-Credential=AKID%2F20150830%2Fus-east-1%2Fsts%2Faws4_request\
+                 &X-Amz-Date=20150830T123600Z&X-Amz-Expires=60\
+                 &X-Amz-SignedHeaders=x-k8s-aws-id%3BHost&X-Amz-Signature=ABCD\
+                 &X-Amz-Security-Token=t%2Bk%3D";
+        let p = parse_presigned(q).unwrap().unwrap();
+        assert_eq!(p.credential, "AKID/20150830/us-east-1/sts/aws4_request");
+        assert_eq!(p.amz_date, "20150830T123600Z");
+        assert_eq!(p.expires, Some(60));
+        assert_eq!(p.signature, "ABCD");
+        assert_eq!(
+            p.security_token.as_deref().map(String::as_str),
+            Some("t+k=")
+        );
+        let a = p.authorization().unwrap();
+        assert_eq!(a.access_key_id, "AKID");
+        assert_eq!(
+            a.scope,
+            CredentialScope::new("20150830", "us-east-1", "sts")
+        );
+        assert_eq!(a.signed_headers, ["host", "x-k8s-aws-id"]);
+        assert_eq!(a.signature, "ABCD");
+
+        // X-Amz-Expires is optional; the token too.
+        let p = parse_presigned(
+            "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=a&X-Amz-Date=d&X-Amz-SignedHeaders=host&X-Amz-Signature=s",
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!((p.expires, p.security_token.is_none()), (None, true));
+        // The credential is checked when the verifier asks for it.
+        assert!(matches!(
+            p.authorization(),
+            Err(AuthError::IncompleteSignature(m)) if m.starts_with("Credential must have exactly 5")
+        ));
+
+        // Duplicates of any authentication parameter, the token included, are refused.
+        for dup in [
+            "X-Amz-Security-Token=a&X-Amz-Security-Token=b",
+            "X-Amz-Algorithm=x",
+        ] {
+            let q = format!("X-Amz-Algorithm=AWS4-HMAC-SHA256&{dup}");
+            assert!(
+                matches!(parse_presigned(&q), Err(AuthError::IncompleteSignature(m)) if m.contains("only once")),
+                "{dup}"
+            );
+        }
+        // Expires bounds.
+        assert_eq!(parse_expires("1"), Ok(1));
+        assert_eq!(parse_expires("604800"), Ok(604_800));
+        for bad in ["", "0", "604801", "+5", " 5", "5.0", "9223372036854775808"] {
+            assert!(parse_expires(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn presign_shapes_the_query_like_botocore() {
+        let params = SigningParams {
+            access_key_id: "AKIDEXAMPLE",
+            secret_access_key: SECRET,
+            session_token: Some("to+ken"),
+            region: "us-east-1",
+            service: "sts",
+            time: 1_440_938_160_000,
+        };
+        let mut headers = HeaderMap::new();
+        headers.insert("user-agent", HeaderValue::from_static("botocore"));
+        let query = presign(
+            &params,
+            "GET",
+            "sts.amazonaws.com",
+            "/",
+            "Action=GetCallerIdentity&Version=2011-06-15",
+            &mut headers,
+            b"",
+            60,
+        )
+        .unwrap();
+        let (signed, signature) = query.rsplit_once("&X-Amz-Signature=").unwrap();
+        assert_eq!(
+            signed,
+            "Action=GetCallerIdentity&Version=2011-06-15&X-Amz-Algorithm=AWS4-HMAC-SHA256\
+             &X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fsts%2Faws4_request\
+             &X-Amz-Date=20150830T123600Z&X-Amz-Expires=60&X-Amz-Security-Token=to%2Bken\
+             &X-Amz-SignedHeaders=host"
+        );
+        assert_eq!(headers["host"], "sts.amazonaws.com");
+        // The signature is over the canonical request with every parameter but itself.
+        let creq = canonical_request(
+            "GET",
+            "/",
+            signed,
+            &headers,
+            &["host"],
+            EMPTY_PAYLOAD_SHA256,
+        );
+        let sts = string_to_sign(
+            "20150830T123600Z",
+            "20150830/us-east-1/sts/aws4_request",
+            &creq,
+        );
+        let key = signing_key(SECRET, "20150830", "us-east-1", "sts");
+        assert_eq!(signature, hex::encode(super::signature(&key, &sts)));
     }
 }

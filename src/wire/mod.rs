@@ -145,6 +145,7 @@ impl Frontend {
         let request_id = crate::crypto::uuid_v4().to_string();
         let info = CallInfo::new(
             request.headers(),
+            request.uri().query(),
             &request_id,
             remote,
             self.service.clock().now_millis(),

@@ -345,6 +345,85 @@ def test_boto3_paginators_list_users_and_policies(root):
 # ------------------------------------------------------------------------------------------
 
 
+def test_boto3_get_session_token_acts_as_the_user(root, server, new_name):
+    secret_name = new_name()
+    secret = root.sm.create_secret(Name=secret_name, SecretString="gst-value")
+    name = ident("gst")
+    user = new_user(root, server.endpoint, name,
+                    allow("secretsmanager:GetSecretValue", secret["ARN"]))
+    creds = user.sts.get_session_token(DurationSeconds=900)["Credentials"]
+    assert creds["AccessKeyId"].startswith("ASIA")
+    session = Clients(server.endpoint, creds["AccessKeyId"], creds["SecretAccessKey"],
+                      creds["SessionToken"])
+    assert session.sts.get_caller_identity()["Arn"] == user_arn(name)
+    assert session.sm.get_secret_value(SecretId=secret_name)["SecretString"] == "gst-value"
+    with aws_error("AccessDeniedException",
+                   denied_msg(user_arn(name), "secretsmanager:ListSecrets", None)):
+        session.sm.list_secrets()
+    with aws_error("AccessDenied", "Cannot call GetSessionToken with session credentials",
+                   status=403):
+        session.sts.get_session_token()
+    # IAM needs MFA with session credentials, which is not supported.
+    with aws_error("InvalidClientTokenId", status=403):
+        session.iam.get_user()
+    # Outside 900..129600 seconds (botocore itself checks the minimum).
+    with aws_error("ValidationError", status=400, message_re="less than or equal to 129600"):
+        user.sts.get_session_token(DurationSeconds=129601)
+
+
+def test_boto3_presigned_get_caller_identity_as_an_eks_token(root, server):
+    """The token `aws eks get-token` makes: GetCallerIdentity presigned for GET with a signed
+    x-k8s-aws-id header, verified by GETting the URL with that header."""
+    import urllib.error
+    import urllib.request
+
+    name = ident("eks")
+    user = new_user(root, server.endpoint, name)
+    header = "x-k8s-aws-id"
+
+    def presigned_url(sts) -> str:
+        def keep_cluster(params, context, **_):
+            if header in params:
+                context[header] = params.pop(header)
+
+        def add_header(request, **_):
+            if header in request.context:
+                request.headers[header] = request.context[header]
+
+        sts.meta.events.register("provide-client-params.sts.GetCallerIdentity", keep_cluster)
+        sts.meta.events.register("before-sign.sts.GetCallerIdentity", add_header)
+        return sts.generate_presigned_url("get_caller_identity", Params={header: "my-cluster"},
+                                          ExpiresIn=60, HttpMethod="GET")
+
+    def fetch(url: str, cluster: str) -> tuple[int, str]:
+        request = urllib.request.Request(url, headers={header: cluster})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode()
+
+    url = presigned_url(user.sts)
+    assert "X-Amz-SignedHeaders=host%3Bx-k8s-aws-id" in url
+    status, body = fetch(url, "my-cluster")
+    assert status == 200, body
+    assert f"<Arn>{user_arn(name)}</Arn>" in body
+    status, body = fetch(url, "another-cluster")
+    assert status == 403 and "<Code>SignatureDoesNotMatch</Code>" in body, body
+    status, body = fetch(url.replace("Version=2011-06-15", "Version=2011-06-16"), "my-cluster")
+    assert status == 403 and "<Code>SignatureDoesNotMatch</Code>" in body, body
+
+    # With temporary credentials the session token travels in the URL.
+    creds = user.sts.get_session_token()["Credentials"]
+    session = Clients(server.endpoint, creds["AccessKeyId"], creds["SecretAccessKey"],
+                      creds["SessionToken"])
+    url = presigned_url(session.sts)
+    assert "X-Amz-Security-Token=" in url
+    status, body = fetch(url, "my-cluster")
+    assert status == 200, body
+    assert f"<Arn>{user_arn(name)}</Arn>" in body
+
+
 def test_boto3_least_privilege_user_is_denied_everything_else(root, server, new_name):
     allowed = root.sm.create_secret(Name=new_name("lp"), SecretString="mine")
     other = root.sm.create_secret(Name=new_name("lp-other"), SecretString="not mine")
