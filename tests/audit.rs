@@ -196,6 +196,18 @@ async fn lookup_events_returns_cloudtrail_records() {
     let r = lookup(&server, json!({"EndTime": early})).await;
     assert_eq!(r.json()["Events"], json!([]));
 
+    // A failed call is found by the secret id it asked for, though it names no resource.
+    let missing = unique("never-created");
+    let _ = client.get_secret_value().secret_id(&missing).send().await;
+    let found = events(
+        &server,
+        json!([{"AttributeKey": "ResourceName", "AttributeValue": missing}]),
+    )
+    .await;
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["EventName"], "GetSecretValue");
+    assert_eq!(record(&found[0])["errorCode"], "ResourceNotFoundException");
+
     // CloudTrail's event history covers 90 days: older events are not looked up, with or
     // without a StartTime.
     let before = events(&server, by_name("CreateSecret")).await.len();
@@ -739,6 +751,19 @@ async fn metrics_and_readiness() {
         .await
         .unwrap();
     let _ = client.get_secret_value().secret_id("nope").send().await;
+    // Another account's root, without a resource policy: AccessDeniedException on the wire
+    // (CloudTrail's errorCode is AccessDenied), and the metrics count the wire's code.
+    let arn = client
+        .describe_secret()
+        .secret_id(&name)
+        .send()
+        .await
+        .unwrap()
+        .arn
+        .unwrap();
+    let (id, secret) = server.create_account("222222222222").await;
+    let stranger = server.client_with("us-east-1", &id, &secret);
+    let _ = stranger.describe_secret().secret_id(&arn).send().await;
     let r = server.send("GET", "/metrics", &HeaderMap::new(), b"").await;
     assert_eq!(r.status, 200);
     assert!(r.header("content-type").unwrap().starts_with("text/plain"));
@@ -746,10 +771,11 @@ async fn metrics_and_readiness() {
     for line in [
         "strongbox_requests_total{operation=\"GetSecretValue\",outcome=\"success\"} 1\n",
         "strongbox_requests_total{operation=\"GetSecretValue\",outcome=\"ResourceNotFoundException\"} 1\n",
+        "strongbox_requests_total{operation=\"DescribeSecret\",outcome=\"AccessDeniedException\"} 1\n",
         "strongbox_request_duration_seconds_count{operation=\"GetSecretValue\"} 2\n",
         "strongbox_secrets 1\n",
         "strongbox_secret_versions 1\n",
-        "strongbox_audit_events_total 3\n",
+        "strongbox_audit_events_total 5\n",
         "strongbox_audit_queue_depth 0\n",
         "strongbox_store_up 1\n",
     ] {

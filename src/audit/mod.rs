@@ -230,6 +230,7 @@ impl AuditLog {
         config: AuditConfig,
     ) -> Result<Self, AuditError> {
         let log_dir = dir.join(LOG_DIR);
+        let lock = storage::lock_writer(&log_dir)?;
         let mut keys = storage::open_key_store(&dir.join(AUDIT_FILE), config.busy_timeout)?;
         if storage::has_legacy_events(&keys)? {
             storage::migrate_legacy(&mut keys, &log_dir)?;
@@ -260,6 +261,7 @@ impl AuditLog {
             },
             stats.clone(),
             index_tx.clone(),
+            lock,
         )?;
         drop(pkcs8);
         let indexer = storage::Indexer::new(conn, log_dir.clone(), progress, stats.clone());

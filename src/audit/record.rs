@@ -379,9 +379,34 @@ impl EventIndex {
             access_key_id: identity["accessKeyId"].as_str().map(Into::into),
             read_only: record["readOnly"].as_bool()?,
             error_code: record["errorCode"].as_str().map(Into::into),
-            resource_names: resource_names(&refs),
+            resource_names: indexed_names(
+                &refs,
+                record["errorCode"].is_string(),
+                &record["requestParameters"],
+            ),
         })
     }
+}
+
+/// The names an event is found by: its resources' ARNs and secret names, and for a failed
+/// call, the `secretId` it asked for as given (a denied or missing secret is no resource of
+/// the record, but "who tried prod/db and was refused?" must find it).
+fn indexed_names(
+    resources: &[ResourceRef],
+    failed: bool,
+    request_parameters: &Value,
+) -> Vec<(String, String)> {
+    let mut out = resource_names(resources);
+    if failed
+        && let Some(id) = request_parameters["secretId"].as_str()
+        && !id.is_empty()
+    {
+        let pair = (id.to_string(), SECRET_RESOURCE_TYPE.to_string());
+        if !out.contains(&pair) {
+            out.push(pair);
+        }
+    }
+    out
 }
 
 fn resource_names(resources: &[ResourceRef]) -> Vec<(String, String)> {
@@ -476,7 +501,11 @@ impl PreparedEvent {
             access_key_id: entry.identity.access_key_id().map(str::to_string),
             read_only: entry.read_only,
             error_code: entry.error.as_ref().map(|e| e.code.clone()),
-            resource_names: resource_names(&entry.resources),
+            resource_names: indexed_names(
+                &entry.resources,
+                entry.error.is_some(),
+                &entry.request_parameters,
+            ),
         };
         Self { json, index }
     }

@@ -5,7 +5,7 @@
 //! - The indexer owns the write connection of `audit/index.db`: it indexes what the writer made
 //!   durable, in large transactions, behind the request path.
 
-use std::fs;
+use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -157,6 +157,50 @@ impl From<Tail> for ChainState {
     }
 }
 
+/// The file whose lock makes a process the only writer of the log in `log_dir`.
+pub const WRITER_LOCK_FILE: &str = "writer.lock";
+
+/// Takes the writer's lock on `log_dir` (creating both if needed), or fails at once if another
+/// writer holds it: two processes appending to one segment would interleave their lines and
+/// break the chain for good. The lock (`flock`) goes with the returned file, and with the
+/// process if it dies.
+pub fn lock_writer(log_dir: &Path) -> Result<File, AuditError> {
+    let path = log_dir.join(WRITER_LOCK_FILE);
+    let file = fs::create_dir_all(log_dir)
+        .and_then(|()| {
+            fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&path)
+        })
+        .map_err(|e| AuditError::Storage(format!("{}: {e}", path.display())))?;
+    // A log of this process that was dropped without `close` lets go of the lock when its
+    // writer thread ends, a moment later: wait that long, not for another process.
+    let deadline = Instant::now() + LOCK_WAIT;
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(fs::TryLockError::WouldBlock) => {
+                return Err(AuditError::Storage(format!(
+                    "{} is in use by another Strongbox process (its audit log has one writer); \
+                     stop that one or give this one another --data-dir",
+                    log_dir.parent().unwrap_or(log_dir).display()
+                )));
+            }
+            Err(fs::TryLockError::Error(e)) => {
+                return Err(AuditError::Storage(format!("{}: {e}", path.display())));
+            }
+        }
+    }
+}
+
+/// How long [`lock_writer`] waits for a lock held by someone else.
+const LOCK_WAIT: Duration = Duration::from_secs(2);
+
 /// Settings of the writer thread.
 pub(super) struct WriterSettings {
     pub digest_every: u64,
@@ -180,6 +224,8 @@ pub(super) struct Writer {
     stats: Arc<AuditStats>,
     index: std_mpsc::SyncSender<IndexWork>,
     buf: Vec<u8>,
+    /// The writer's lock ([`lock_writer`]), released when the log is closed.
+    lock: Option<File>,
 }
 
 impl Writer {
@@ -194,6 +240,7 @@ impl Writer {
         settings: WriterSettings,
         stats: Arc<AuditStats>,
         index: std_mpsc::SyncSender<IndexWork>,
+        lock: File,
     ) -> Result<Self, AuditError> {
         let key = Ed25519KeyPair::from_pkcs8(pkcs8)
             .map_err(|_| AuditError::Crypto("the audit signing key is malformed".into()))?;
@@ -214,6 +261,7 @@ impl Writer {
             stats,
             index,
             buf: Vec::with_capacity(64 << 10),
+            lock: Some(lock),
         })
     }
 
@@ -284,6 +332,8 @@ impl Writer {
         } else {
             Err(AuditError::Closed)
         };
+        // Another log may open the directory as soon as this one says it is closed.
+        self.lock = None;
         let _ = ack.send(closed);
     }
 

@@ -192,6 +192,25 @@ async fn chain_survives_reopen() {
 }
 
 #[tokio::test]
+async fn a_second_writer_is_refused_until_the_first_closes() {
+    let f = open(config(4));
+    f.append(2).await;
+    let second = AuditLog::open(f.dir.path(), &f.root, Arc::new(f.clock.clone()), config(4));
+    let Err(AuditError::Storage(message)) = second else {
+        panic!("a second writer opened the log");
+    };
+    assert!(
+        message.contains("in use by another Strongbox process"),
+        "{message}"
+    );
+    f.log.close().await.unwrap();
+    let log = AuditLog::open(f.dir.path(), &f.root, Arc::new(f.clock.clone()), config(4)).unwrap();
+    log.append(&entry("After", T0)).await.unwrap();
+    let f = Fixture { log, ..f };
+    assert_eq!(f.verify().unwrap().events, 3);
+}
+
+#[tokio::test]
 async fn a_clean_close_signs_the_tail() {
     let f = open(config(100));
     f.append(3).await;
@@ -232,6 +251,7 @@ async fn wrong_root_key_cannot_verify_or_open() {
     let other = RootKey::from_hex(&"cd".repeat(32)).unwrap();
     let err = verify_log(f.dir.path(), &other).unwrap_err();
     assert!(matches!(err, Finding::Unreadable(_)), "{err}");
+    f.log.close().await.unwrap();
     let reopened = AuditLog::open(f.dir.path(), &other, Arc::new(f.clock.clone()), config(2));
     assert!(matches!(reopened, Err(AuditError::Crypto(_))));
 }
@@ -637,7 +657,11 @@ async fn lookups_filter_and_page() {
             Attribute::AccessKeyId("AKIAOTHER".into()),
             vec!["PutSecretValue"],
         ),
-        (Attribute::ResourceName("db".into()), vec!["GetSecretValue"]),
+        // The denied put names no resource, but it asked for `db`.
+        (
+            Attribute::ResourceName("db".into()),
+            vec!["GetSecretValue", "PutSecretValue"],
+        ),
         (
             Attribute::ResourceName(
                 "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf".into(),
@@ -646,7 +670,7 @@ async fn lookups_filter_and_page() {
         ),
         (
             Attribute::ResourceType("AWS::SecretsManager::Secret".into()),
-            vec!["GetSecretValue"],
+            vec!["GetSecretValue", "PutSecretValue"],
         ),
         (
             Attribute::EventSource("secretsmanager.amazonaws.com".into()),

@@ -203,6 +203,7 @@ fn serve(args: ServeArgs) -> std::process::ExitCode {
             "Account {}. Point the AWS CLI or an SDK at it with:\n  \
              export AWS_ENDPOINT_URL_SECRETS_MANAGER={url}\n  \
              export AWS_ENDPOINT_URL_IAM={url} AWS_ENDPOINT_URL_STS={url}\n  \
+             export AWS_ENDPOINT_URL_CLOUDTRAIL={url}\n  \
              export AWS_SHARED_CREDENTIALS_FILE={}\n  \
              export AWS_PROFILE=strongbox\n  \
              export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1",

@@ -164,6 +164,9 @@ impl Frontend {
             }
             None => Protocol::Json(None),
         };
+        // The metrics' outcome is the error code on the wire; the audit record keeps
+        // CloudTrail's (`AccessDenied` where the JSON error is `AccessDeniedException`).
+        let mut wire_code: Option<&'static str> = None;
         let (mut response, operation, exchange) = match protocol {
             Protocol::Json(op) => {
                 let (result, caller, region, body) = self
@@ -180,6 +183,7 @@ impl Frontend {
                 let response = match result {
                     Ok(body) => json_response(body),
                     Err(e) => {
+                        wire_code = Some(e.code());
                         if matches!(e, ApiError::Internal) {
                             tracing::error!(request_id = %request_id, "internal error");
                         }
@@ -198,7 +202,7 @@ impl Frontend {
             Protocol::Query => query::handle(&self, request, &request_id, remote, secure).await,
         };
         let principal = exchange.caller.as_ref().map(|c| c.arn.clone());
-        let mut outcome = exchange.outcome().to_string();
+        let mut outcome = wire_code.unwrap_or(exchange.outcome()).to_string();
         // Nothing is sent until its audit events are durable; if they cannot be written, the
         // computed response (which may hold a secret value) is dropped.
         if let Err(e) = self.record(&info, exchange).await {
