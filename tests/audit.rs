@@ -1155,3 +1155,41 @@ async fn json_logs_from_the_binary() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("1 events"), "{out}");
 }
+
+#[tokio::test]
+async fn a_second_server_on_the_same_data_directory_refuses_to_start() {
+    let server = start().await;
+    let client = server.client();
+    client
+        .create_secret()
+        .name(unique("one-writer"))
+        .secret_string("v")
+        .send()
+        .await
+        .unwrap();
+    let mut config = strongbox::server::ServerConfig::new(server.dir.path());
+    config.account_id = Some(ACCOUNT.into());
+    let second = strongbox::server::Server::open(config, Arc::new(server.clock.clone())).await;
+    let Err(err) = second else {
+        panic!("a second server opened the data directory");
+    };
+    assert!(
+        err.to_string()
+            .contains("is in use by another Strongbox process"),
+        "{err}"
+    );
+    // The first one is unharmed, and once it stops the directory opens again.
+    client.list_secrets().send().await.unwrap();
+    let restarted = TestServer::start_in(server.stop()).await;
+    assert_eq!(
+        restarted
+            .client()
+            .list_secrets()
+            .send()
+            .await
+            .unwrap()
+            .secret_list()
+            .len(),
+        1
+    );
+}
