@@ -1193,3 +1193,21 @@ async fn a_second_server_on_the_same_data_directory_refuses_to_start() {
         1
     );
 }
+
+#[tokio::test]
+async fn a_server_that_cannot_listen_leaves_no_data_directory() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let parent = tempfile::tempdir().unwrap();
+    let dir = parent.path().join("data");
+    let (code, _, stderr) = strongbox(&[
+        "serve",
+        "--listen",
+        &addr,
+        "--data-dir",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains(&addr), "{stderr}");
+    assert!(!dir.exists(), "a data directory was created");
+}

@@ -179,15 +179,16 @@ fn serve(args: ServeArgs) -> std::process::ExitCode {
         ..ServerConfig::new(args.data_dir)
     };
     runtime.block_on(async move {
-        let server = match Server::open(config.clone(), Arc::new(SystemClock)).await {
-            Ok(s) => s,
+        // The port first: a server that cannot listen leaves no new data directory behind.
+        let listener = match crate::server::bind(config.listen).await {
+            Ok(l) => l,
             Err(e) => {
                 eprintln!("strongbox: {e}");
                 return std::process::ExitCode::FAILURE;
             }
         };
-        let listener = match server.bind().await {
-            Ok(l) => l,
+        let server = match Server::open(config.clone(), Arc::new(SystemClock)).await {
+            Ok(s) => s,
             Err(e) => {
                 eprintln!("strongbox: {e}");
                 return std::process::ExitCode::FAILURE;

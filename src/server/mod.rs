@@ -104,6 +104,13 @@ impl std::fmt::Debug for Server {
     }
 }
 
+/// Binds `addr` for [`Server::run`].
+pub async fn bind(addr: SocketAddr) -> Result<TcpListener, StartError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|e| StartError::Bind(addr, e))
+}
+
 impl Server {
     /// Opens (initialising on first start) the data directory and prepares the service.
     pub async fn open(config: ServerConfig, clock: Arc<dyn Clock>) -> Result<Self, StartError> {
@@ -185,9 +192,7 @@ impl Server {
 
     /// Binds the configured address.
     pub async fn bind(&self) -> Result<TcpListener, StartError> {
-        TcpListener::bind(self.config.listen)
-            .await
-            .map_err(|e| StartError::Bind(self.config.listen, e))
+        bind(self.config.listen).await
     }
 
     /// The URL scheme this server answers on.
