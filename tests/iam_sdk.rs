@@ -3261,3 +3261,57 @@ async fn presigned_get_caller_identity_and_secrets_manager_post() {
         "{records:?}"
     );
 }
+
+/// Runs the `strongbox` binary; its stdout, or a panic with its stderr.
+fn strongbox_cli(args: &[&str]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_strongbox"))
+        .args(args)
+        .output()
+        .expect("run strongbox");
+    assert!(
+        out.status.success(),
+        "strongbox {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[tokio::test]
+async fn identities_made_offline_reach_a_running_server_on_its_next_refresh() {
+    let srv = TestServer::start().await;
+    let dir = srv.dir.path().to_str().unwrap().to_string();
+    strongbox_cli(&[
+        "user",
+        "create",
+        "--data-dir",
+        &dir,
+        "--user-name",
+        "offline",
+    ]);
+    let printed = strongbox_cli(&[
+        "access-key",
+        "create",
+        "--data-dir",
+        &dir,
+        "--user-name",
+        "offline",
+    ]);
+    let value = |name: &str| {
+        printed
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} = ")))
+            .unwrap_or_else(|| panic!("{name} in {printed}"))
+            .to_string()
+    };
+    let (id, secret) = (value("aws_access_key_id"), value("aws_secret_access_key"));
+    let offline = srv.client_with("us-east-1", &id, &secret);
+    // Unknown until the server looks at the store again...
+    assert_code(
+        offline.list_secrets().send().await,
+        "UnrecognizedClientException",
+    );
+    assert!(srv.frontend.iam.refresh_if_changed().await.unwrap());
+    // ...then a valid key of a user without policies, and nothing more to reload.
+    assert_code(offline.list_secrets().send().await, "AccessDeniedException");
+    assert!(!srv.frontend.iam.refresh_if_changed().await.unwrap());
+}

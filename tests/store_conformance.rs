@@ -21,10 +21,10 @@ use strongbox::clock::EpochMillis;
 use strongbox::model::Tag;
 use strongbox::model::filter::{Filter, FilterKey};
 use strongbox::store::{
-    AccessKeyRecord, Cursor, KmsKeyRecord, LabelMap, ListPage, ListQuery, MAX_TAGS_PER_SECRET,
-    MAX_VERSIONS_PER_SECRET, MetadataUpdate, NewSecret, NewVersion, Scope, SecretLookup,
-    SecretRecord, SortKey, SqliteStore, StageError, StageRequest, Store, StoreCounts, StoreError,
-    VersionRecord,
+    AccessKeyRecord, Cursor, IamChange, IamObject, KmsKeyRecord, LabelMap, ListPage, ListQuery,
+    MAX_TAGS_PER_SECRET, MAX_VERSIONS_PER_SECRET, MetadataUpdate, NewSecret, NewVersion, Scope,
+    SecretLookup, SecretRecord, SortKey, SqliteStore, StageError, StageRequest, Store, StoreCounts,
+    StoreError, VersionRecord,
 };
 
 /// A store under test, plus whatever must live as long as it (a temp dir, a database).
@@ -76,6 +76,7 @@ macro_rules! conformance_suite {
                 meta_init_keeps_first_value,
                 kms_key_alias_conflict_returns_existing,
                 access_keys_round_trip,
+                iam_generation_moves_with_every_identity_change,
                 concurrent_put_version,
                 concurrent_put_version_with_pruning_and_readers,
                 counts_secrets_and_versions,
@@ -1872,6 +1873,56 @@ pub mod cases {
             k.active,
             k.created_ms,
         )
+    }
+
+    pub async fn iam_generation_moves_with_every_identity_change(store: Arc<dyn Store>) {
+        let generation = || async { store.iam_generation().await.unwrap() };
+        let mut last = generation().await;
+        let key = AccessKeyRecord {
+            access_key_id: "AKIAGGGGGGGGGGGGGGGG".into(),
+            account_id: ACCOUNT.into(),
+            principal_arn: format!("arn:aws:iam::{ACCOUNT}:root"),
+            sealed_secret: vec![1, 2, 3],
+            active: true,
+            created_ms: T0,
+        };
+        let object = IamObject {
+            account_id: ACCOUNT.into(),
+            kind: "user".into(),
+            key: "alice".into(),
+            body: "{}".into(),
+        };
+        for step in 0..5 {
+            match step {
+                0 => store.insert_access_key(key.clone()).await.unwrap(),
+                1 => assert!(
+                    store
+                        .set_access_key_active(&key.access_key_id, false)
+                        .await
+                        .unwrap()
+                ),
+                2 => assert!(store.delete_access_key(&key.access_key_id).await.unwrap()),
+                3 => store
+                    .iam_write(vec![IamChange::Insert(object.clone())])
+                    .await
+                    .unwrap(),
+                _ => store
+                    .iam_write(vec![IamChange::Delete {
+                        account_id: ACCOUNT.into(),
+                        kind: "user".into(),
+                        key: "alice".into(),
+                    }])
+                    .await
+                    .unwrap(),
+            }
+            let now = generation().await;
+            assert_ne!(now, last, "step {step} left the generation at {now}");
+            last = now;
+        }
+        // Reads and secret writes leave it alone.
+        let _ = store.access_keys().await.unwrap();
+        create(&store, &us(), "not-an-identity", Some("v1")).await;
+        assert_eq!(generation().await, last);
     }
 
     pub async fn access_keys_round_trip(store: Arc<dyn Store>) {

@@ -93,6 +93,8 @@ pub struct IamService {
     extra: Vec<(String, StoredCredential)>,
     /// Serialises IAM changes: each reads, checks and writes entities, then rebuilds the index.
     writes: tokio::sync::Mutex<()>,
+    /// The store's [`Store::iam_generation`] the credential table was built from.
+    loaded_generation: std::sync::atomic::AtomicI64,
 }
 
 impl std::fmt::Debug for IamService {
@@ -117,6 +119,7 @@ impl IamService {
             credentials: Arc::new(MemoryCredentialStore::new()),
             extra,
             writes: tokio::sync::Mutex::new(()),
+            loaded_generation: std::sync::atomic::AtomicI64::new(i64::MIN),
         };
         service.ensure_account(primary_account).await?;
         service.reload().await?;
@@ -135,6 +138,8 @@ impl IamService {
 
     /// Rebuilds the identity index from the store and purges long-expired sessions.
     pub async fn reload(&self) -> Result<(), StoreError> {
+        // Read before the build: a change that lands during it is seen by the next refresh.
+        let generation = self.store.iam_generation().await?;
         let now = self.clock.now_millis();
         let (mut table, expired) =
             index::build(self.store.as_ref(), self.keyring.root(), now).await?;
@@ -142,6 +147,8 @@ impl IamService {
             table.insert(id.clone(), credential.clone());
         }
         self.credentials.replace_all(table);
+        self.loaded_generation
+            .store(generation, std::sync::atomic::Ordering::Release);
         if !expired.is_empty() {
             let changes = expired
                 .into_iter()
@@ -154,6 +161,26 @@ impl IamService {
             self.store.iam_write(changes).await?;
         }
         Ok(())
+    }
+
+    /// Rebuilds the credential table if identities changed in the store since it was built:
+    /// by another process (`strongbox user create`, `access-key create`, ... on the data
+    /// directory of a running server) or another node sharing the store. True if it reloaded.
+    pub async fn refresh_if_changed(&self) -> Result<bool, StoreError> {
+        let loaded = || {
+            self.loaded_generation
+                .load(std::sync::atomic::Ordering::Acquire)
+        };
+        if self.store.iam_generation().await? == loaded() {
+            return Ok(false);
+        }
+        // Not in the middle of one of this server's own changes, which reloads by itself.
+        let _writes = self.writes.lock().await;
+        if self.store.iam_generation().await? == loaded() {
+            return Ok(false);
+        }
+        self.reload().await?;
+        Ok(true)
     }
 
     /// Records `account_id` as an account if it is not one yet; true if it was created.

@@ -1,5 +1,6 @@
-//! Background jobs: the purger that makes scheduled deletions permanent, and the audit
-//! maintenance that signs time-based digests and applies retention. Each run's outcome is
+//! Background jobs: the purger that makes scheduled deletions permanent, the audit
+//! maintenance that signs time-based digests and applies retention, and the refresh of the
+//! credential table when identities change in the store behind the server's back. Each run's outcome is
 //! counted in `strongbox_background_job_runs_total`.
 
 use std::sync::Arc;
@@ -23,6 +24,24 @@ pub async fn purge_loop(frontend: Arc<Frontend>, interval: Duration) {
             Err(e) => tracing::warn!(error = %e, "purge failed"),
         }
         tokio::time::sleep(interval).await;
+    }
+}
+
+/// Reloads the credential table every `interval` when identities changed in the store behind
+/// this server's back (offline administration, another node).
+pub async fn iam_refresh_loop(frontend: Arc<Frontend>, interval: Duration) {
+    // The table was just built at start: the first look is one interval later.
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let result = frontend.iam.refresh_if_changed().await;
+        frontend.metrics.record_job("iam_refresh", outcome(&result));
+        match result {
+            Ok(false) => {}
+            Ok(true) => tracing::info!("identities changed in the store; credentials reloaded"),
+            Err(e) => tracing::warn!(error = %e, "identity refresh failed"),
+        }
     }
 }
 

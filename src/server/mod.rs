@@ -45,6 +45,8 @@ pub struct ServerConfig {
     pub bootstrap_key: Option<(String, SecretAccessKey)>,
     /// How often the purger looks for secrets past their recovery window.
     pub purge_interval: Duration,
+    /// How often the server checks the store for identities changed behind its back.
+    pub iam_refresh_interval: Duration,
     /// Largest request body accepted.
     pub max_body_bytes: usize,
     /// Audit log settings.
@@ -62,6 +64,7 @@ impl ServerConfig {
             insecure_listen: false,
             bootstrap_key: None,
             purge_interval: Duration::from_secs(60),
+            iam_refresh_interval: Duration::from_secs(2),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             audit: AuditConfig::default(),
         }
@@ -207,6 +210,10 @@ impl Server {
             self.config.purge_interval,
         ));
         let auditor = tokio::spawn(background::audit_loop(self.frontend.clone()));
+        let refresher = tokio::spawn(background::iam_refresh_loop(
+            self.frontend.clone(),
+            self.config.iam_refresh_interval,
+        ));
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
@@ -260,6 +267,7 @@ impl Server {
         }
         purger.abort();
         auditor.abort();
+        refresher.abort();
         if let Err(e) = self.frontend.audit.close().await {
             tracing::warn!(error = %e, "audit log did not close cleanly");
         }

@@ -338,6 +338,10 @@ pub trait Store: Send + Sync + 'static {
     /// Sets a server-wide setting only if it is unset; returns the value in force.
     async fn meta_init(&self, key: &str, value: &str) -> StoreResult<String>;
 
+    /// A number that changes whenever access keys or IAM objects change, by any writer of the
+    /// store (another process included).
+    async fn iam_generation(&self) -> StoreResult<i64>;
+
     /// Stores a new access key.
     async fn insert_access_key(&self, key: AccessKeyRecord) -> StoreResult<()>;
     /// All access keys.

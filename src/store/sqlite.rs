@@ -111,6 +111,28 @@ INSERT INTO stages_by_secret (secret_pk, stage, version_id)
 DROP TABLE stages;
 ALTER TABLE stages_by_secret RENAME TO stages;
 "#,
+    // A counter every change to identities bumps, whoever writes it (this server, another
+    // process such as `strongbox user create`): a running server polls it to reload its
+    // credential table.
+    r#"
+CREATE TABLE iam_generation (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    n  INTEGER NOT NULL
+);
+INSERT INTO iam_generation (id, n) VALUES (1, 0);
+CREATE TRIGGER access_keys_insert AFTER INSERT ON access_keys
+    BEGIN UPDATE iam_generation SET n = n + 1; END;
+CREATE TRIGGER access_keys_update AFTER UPDATE ON access_keys
+    BEGIN UPDATE iam_generation SET n = n + 1; END;
+CREATE TRIGGER access_keys_delete AFTER DELETE ON access_keys
+    BEGIN UPDATE iam_generation SET n = n + 1; END;
+CREATE TRIGGER iam_objects_insert AFTER INSERT ON iam_objects
+    BEGIN UPDATE iam_generation SET n = n + 1; END;
+CREATE TRIGGER iam_objects_update AFTER UPDATE ON iam_objects
+    BEGIN UPDATE iam_generation SET n = n + 1; END;
+CREATE TRIGGER iam_objects_delete AFTER DELETE ON iam_objects
+    BEGIN UPDATE iam_generation SET n = n + 1; END;
+"#,
 ];
 
 /// How many read connections to keep.
@@ -948,6 +970,16 @@ impl Store for SqliteStore {
             Ok(c.prepare_cached("SELECT value FROM meta WHERE key = ?1")?
                 .query_row([key], |r| r.get(0))
                 .optional()?)
+        })
+        .await
+    }
+
+    async fn iam_generation(&self) -> StoreResult<i64> {
+        self.read(|c| {
+            Ok(
+                c.prepare_cached("SELECT n FROM iam_generation WHERE id = 1")?
+                    .query_row([], |r| r.get(0))?,
+            )
         })
         .await
     }

@@ -62,6 +62,8 @@ impl TestServer {
         let mut config = ServerConfig::new(dir.path());
         config.account_id = Some(ACCOUNT.into());
         config.bootstrap_key = Some((ACCESS_KEY.into(), SecretAccessKey::new(SECRET_KEY)));
+        // Tests refresh the identity table themselves (`IamService::refresh_if_changed`).
+        config.iam_refresh_interval = std::time::Duration::from_secs(24 * 3600);
         configure(&mut config);
         let server = Server::open(config, Arc::new(clock.clone()))
             .await
