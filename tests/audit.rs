@@ -330,6 +330,20 @@ async fn authentication_failures_are_recorded() {
     assert_eq!(r["errorCode"], "UnrecognizedClientException");
     assert_eq!(r["requestParameters"], Value::Null);
     assert_eq!(r["recipientAccountId"], ACCOUNT);
+
+    // An unsigned STS call is STS's event, though its scope never verified.
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        "content-type",
+        "application/x-www-form-urlencoded".parse().unwrap(),
+    );
+    headers.insert("host", server.addr.to_string().parse().unwrap());
+    let form = b"Action=GetCallerIdentity&Version=2011-06-15";
+    let r = server.send("POST", "/", &headers, form).await;
+    assert_eq!(r.status, 403);
+    let found = events(&server, by_name("GetCallerIdentity")).await;
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0]["EventSource"], "sts.amazonaws.com");
 }
 
 fn strongbox(args: &[&str]) -> (i32, String, String) {

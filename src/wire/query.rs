@@ -61,6 +61,20 @@ pub(super) fn internal_error(request_id: &str) -> Response<Full<Bytes>> {
     )
 }
 
+/// STS's actions, for recording a call whose signature (and so its service) did not verify.
+const STS_ACTIONS: &[&str] = &[
+    "AssumeRole",
+    "AssumeRoleWithSAML",
+    "AssumeRoleWithWebIdentity",
+    "AssumeRoot",
+    "DecodeAuthorizationMessage",
+    "GetAccessKeyInfo",
+    "GetCallerIdentity",
+    "GetDelegatedAccessToken",
+    "GetFederationToken",
+    "GetSessionToken",
+];
+
 /// Answers one Query-protocol request: the response, the operation name for logs and metrics,
 /// and the call as the audit log records it.
 pub(super) async fn handle(
@@ -122,7 +136,13 @@ pub(super) async fn handle(
                 .and_then(|p| p.get("Action").map(audit::sanitize_name))
                 .unwrap_or_else(|| "Unknown".into());
             let read_only = audit::query_read_only(&action);
-            let exchange = Exchange::new(audit::query_source("iam"), action, read_only)
+            // The scope was not verified: STS's own actions are STS's events.
+            let service = if STS_ACTIONS.contains(&action.as_str()) {
+                "sts"
+            } else {
+                "iam"
+            };
+            let exchange = Exchange::new(audit::query_source(service), action, read_only)
                 .failed(&e.code, Some(e.message.clone()));
             return (fail(QueryService::Iam, &e), "iam:unknown".into(), exchange);
         }
