@@ -2781,6 +2781,24 @@ async fn get_session_token_acts_as_the_user_with_the_users_policies() {
             .await,
         "AccessDeniedException",
     );
+    // A session made now carries the keys from its first request, before any reload.
+    let fresh = alice
+        .sts
+        .get_session_token()
+        .duration_seconds(900)
+        .send()
+        .await
+        .expect("get_session_token under the MFA deny");
+    let fresh = clients(&srv, &session_key(&fresh, srv.clock.now_millis(), 900));
+    assert_code(
+        fresh
+            .sm
+            .get_secret_value()
+            .secret_id("gst/other")
+            .send()
+            .await,
+        "AccessDeniedException",
+    );
     set_policy(
         &root.iam,
         "alice",

@@ -165,13 +165,19 @@ pub fn user_session_caller(
         }
         user_caller(account, user, &session.access_key_id, managed, true)
     };
+    with_session_keys(&mut caller, session.created_ms);
+    Some(caller)
+}
+
+/// Marks a GetSessionToken caller's principal with the keys temporary credentials carry
+/// (`aws:TokenIssueTime`, `aws:MultiFactorAuthPresent`).
+pub fn with_session_keys(caller: &mut Caller, issued_ms: EpochMillis) {
     let mut grants = (*caller.grants).clone();
     grants.principal.session = Some(SessionKeys {
-        issued_at: super::query::timestamp(session.created_ms),
+        issued_at: super::query::timestamp(issued_ms),
         source_identity: None,
     });
     caller.grants = Arc::new(grants);
-    Some(caller)
 }
 
 /// The ARN of a role session.

@@ -388,7 +388,7 @@ impl IamService {
         // the new session with the user's old policies.
         let _guard = self.writes.lock().await;
         let (access_key_id, secret) = generate_key_pair("ASIA")?;
-        let caller = match ctx.caller.kind {
+        let mut caller = match ctx.caller.kind {
             PrincipalKind::Root => crate::auth::Caller {
                 temporary: true,
                 ..crate::auth::Caller::root(account, &access_key_id)
@@ -415,6 +415,7 @@ impl IamService {
             // Role sessions are temporary and were refused above.
             PrincipalKind::AssumedRole => return Err(QueryError::internal()),
         };
+        index::with_session_keys(&mut caller, ctx.now);
 
         let token = new_session_token()?;
         let root = self.keyring.root();
