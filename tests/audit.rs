@@ -1225,3 +1225,35 @@ async fn a_server_that_cannot_listen_leaves_no_data_directory() {
     assert!(stderr.contains(&addr), "{stderr}");
     assert!(!dir.exists(), "a data directory was created");
 }
+
+#[test]
+fn processes_racing_on_a_new_data_directory_initialise_it_once() {
+    for _ in 0..3 {
+        let parent = tempfile::tempdir().unwrap();
+        let dir = parent.path().join("data");
+        let children: Vec<_> = (0..4)
+            .map(|_| {
+                Command::new(env!("CARGO_BIN_EXE_strongbox"))
+                    .args(["account", "list", "--data-dir"])
+                    .arg(&dir)
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .expect("run strongbox")
+            })
+            .collect();
+        let accounts: Vec<String> = children
+            .into_iter()
+            .map(|child| {
+                let out = child.wait_with_output().unwrap();
+                assert!(
+                    out.status.success(),
+                    "{}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                String::from_utf8_lossy(&out.stdout).trim().to_string()
+            })
+            .collect();
+        assert!(accounts.iter().all(|a| a == &accounts[0]), "{accounts:?}");
+    }
+}

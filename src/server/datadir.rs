@@ -69,6 +69,22 @@ fn load_or_create_root_key(path: &Path) -> std::io::Result<RootKey> {
     }
 }
 
+/// The file locked while a process initialises or opens the data directory.
+const INIT_LOCK_FILE: &str = "init.lock";
+
+/// Takes the data directory's initialisation lock, waiting for another process that holds it
+/// (its initialisation is short). The lock (`flock`) goes with the returned file.
+async fn lock_for_init(dir: &Path) -> std::io::Result<std::fs::File> {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join(INIT_LOCK_FILE))?;
+    tokio::task::spawn_blocking(move || file.lock().map(|()| file))
+        .await
+        .map_err(std::io::Error::other)?
+}
+
 impl DataDir {
     /// Opens `path`, initialising it on first start. Returns the root key beside the directory:
     /// the caller hands it to the keyring, and it is kept nowhere else.
@@ -90,6 +106,9 @@ impl DataDir {
             builder.mode(0o700);
         }
         builder.create(path)?;
+        // Two processes opening a new directory at once would both create the root key and
+        // both run the first migrations: initialisation runs under a lock, one at a time.
+        let _init = lock_for_init(path).await?;
         let root_key = load_or_create_root_key(&path.join(ROOT_KEY_FILE))?;
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path.join(DATABASE_FILE))?);
         let proposed = match account_id {

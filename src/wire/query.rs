@@ -144,7 +144,11 @@ pub(super) async fn handle(
             };
             let exchange = Exchange::new(audit::query_source(service), action, read_only)
                 .failed(&e.code, Some(e.message.clone()));
-            return (fail(QueryService::Iam, &e), "iam:unknown".into(), exchange);
+            return (
+                fail(QueryService::Iam, &e),
+                format!("{service}:unknown"),
+                exchange,
+            );
         }
     };
     let Some(service) = QueryService::from_signing_name(&authenticated.service) else {
