@@ -736,21 +736,21 @@ mod tests {
         );
     }
 
-    fn err(result: Result<Authenticated, AuthError>) -> AuthError {
+    pub(super) fn err(result: Result<Authenticated, AuthError>) -> AuthError {
         match result {
             Ok(ok) => panic!("expected an error, got {ok:?}"),
             Err(e) => e,
         }
     }
 
-    fn invalid_signature(result: Result<Authenticated, AuthError>) -> String {
+    pub(super) fn invalid_signature(result: Result<Authenticated, AuthError>) -> String {
         match err(result) {
             AuthError::InvalidSignature(message) => message,
             other => panic!("expected InvalidSignature, got {other:?}"),
         }
     }
 
-    fn incomplete(result: Result<Authenticated, AuthError>) -> String {
+    pub(super) fn incomplete(result: Result<Authenticated, AuthError>) -> String {
         match err(result) {
             AuthError::IncompleteSignature(message) => message,
             other => panic!("expected IncompleteSignature, got {other:?}"),
@@ -1471,6 +1471,7 @@ mod tests {
 /// Presigned (query-string) requests, signed with [`sigv4::presign`].
 #[cfg(test)]
 mod presigned_tests {
+    use super::tests::{err as error, incomplete, invalid_signature};
     use super::*;
     use crate::auth::MemoryCredentialStore;
     use crate::auth::sigv4::{SigningParams, presign};
@@ -1568,27 +1569,6 @@ mod presigned_tests {
             .split('&')
             .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
             .unwrap()
-    }
-
-    fn error(result: Result<Authenticated, AuthError>) -> AuthError {
-        match result {
-            Ok(ok) => panic!("expected an error, got {ok:?}"),
-            Err(e) => e,
-        }
-    }
-
-    fn invalid_signature(result: Result<Authenticated, AuthError>) -> String {
-        match error(result) {
-            AuthError::InvalidSignature(message) => message,
-            other => panic!("expected InvalidSignature, got {other:?}"),
-        }
-    }
-
-    fn incomplete(result: Result<Authenticated, AuthError>) -> String {
-        match error(result) {
-            AuthError::IncompleteSignature(message) => message,
-            other => panic!("expected IncompleteSignature, got {other:?}"),
-        }
     }
 
     #[test]

@@ -107,6 +107,41 @@ fn check_mfa_members(p: &Params) -> Result<(), QueryError> {
 }
 
 /// A session token: opaque, long, and random, like AWS's; wiped from memory on drop.
+/// New temporary credentials: the key pair and session token, shown to the caller once, and
+/// the secret and token sealed under the root key (hex), as the session's document stores them.
+struct IssuedCredentials {
+    access_key_id: String,
+    secret: crate::auth::SecretAccessKey,
+    token: zeroize::Zeroizing<String>,
+    sealed_secret: String,
+    sealed_token: String,
+}
+
+impl IamService {
+    /// An `ASIA...` key pair and a session token, sealed for the store.
+    fn issue_temporary(&self) -> Result<IssuedCredentials, QueryError> {
+        let (access_key_id, secret) = generate_key_pair("ASIA")?;
+        let token = new_session_token()?;
+        let root = self.keyring.root();
+        let sealed_secret = root
+            .wrap(
+                &access_key_label(&access_key_id),
+                secret.expose().as_bytes(),
+            )
+            .map_err(|_| QueryError::internal())?;
+        let sealed_token = root
+            .wrap(&session_token_label(&access_key_id), token.as_bytes())
+            .map_err(|_| QueryError::internal())?;
+        Ok(IssuedCredentials {
+            access_key_id,
+            secret,
+            token,
+            sealed_secret: hex::encode(sealed_secret),
+            sealed_token: hex::encode(sealed_token),
+        })
+    }
+}
+
 fn new_session_token() -> Result<zeroize::Zeroizing<String>, QueryError> {
     crate::crypto::random_string(
         b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
@@ -285,18 +320,14 @@ impl IamService {
             }
         }
 
-        let (access_key_id, secret) = generate_key_pair("ASIA")?;
-        let token = new_session_token()?;
+        let IssuedCredentials {
+            access_key_id,
+            secret,
+            token,
+            sealed_secret,
+            sealed_token,
+        } = self.issue_temporary()?;
         let root = self.keyring.root();
-        let sealed_secret = root
-            .wrap(
-                &access_key_label(&access_key_id),
-                secret.expose().as_bytes(),
-            )
-            .map_err(|_| QueryError::internal())?;
-        let sealed_token = root
-            .wrap(&session_token_label(&access_key_id), token.as_bytes())
-            .map_err(|_| QueryError::internal())?;
         let expires_ms = ctx.now + duration * 1000;
         let session = SessionDoc {
             access_key_id: access_key_id.clone(),
@@ -304,8 +335,8 @@ impl IamService {
             role_id: role.role_id.clone(),
             role_name: role.name.clone(),
             session_name: session_name.to_string(),
-            sealed_secret: hex::encode(sealed_secret),
-            sealed_token: hex::encode(sealed_token),
+            sealed_secret,
+            sealed_token,
             expires_ms,
             created_ms: ctx.now,
             policy: session_policy,
@@ -387,7 +418,13 @@ impl IamService {
         // (which rebuilds the credential table after its write) can slip in between and leave
         // the new session with the user's old policies.
         let _guard = self.writes.lock().await;
-        let (access_key_id, secret) = generate_key_pair("ASIA")?;
+        let IssuedCredentials {
+            access_key_id,
+            secret,
+            token,
+            sealed_secret,
+            sealed_token,
+        } = self.issue_temporary()?;
         let mut caller = match ctx.caller.kind {
             PrincipalKind::Root => crate::auth::Caller {
                 temporary: true,
@@ -417,24 +454,14 @@ impl IamService {
         };
         index::with_session_keys(&mut caller, ctx.now);
 
-        let token = new_session_token()?;
         let root = self.keyring.root();
-        let sealed_secret = root
-            .wrap(
-                &access_key_label(&access_key_id),
-                secret.expose().as_bytes(),
-            )
-            .map_err(|_| QueryError::internal())?;
-        let sealed_token = root
-            .wrap(&session_token_label(&access_key_id), token.as_bytes())
-            .map_err(|_| QueryError::internal())?;
         let expires_ms = ctx.now + duration * 1000;
         let session = UserSessionDoc {
             access_key_id: access_key_id.clone(),
             principal_arn: caller.arn.clone(),
             principal_id: caller.principal_id.clone(),
-            sealed_secret: hex::encode(sealed_secret),
-            sealed_token: hex::encode(sealed_token),
+            sealed_secret,
+            sealed_token,
             expires_ms,
             created_ms: ctx.now,
         };
