@@ -729,7 +729,7 @@ mod tests {
         }
     }
 
-    fn set(headers: &mut HeaderMap, name: &'static str, value: &str) {
+    pub(super) fn set(headers: &mut HeaderMap, name: &'static str, value: &str) {
         headers.insert(
             HeaderName::from_static(name),
             HeaderValue::from_str(value).unwrap(),
@@ -1471,11 +1471,10 @@ mod tests {
 /// Presigned (query-string) requests, signed with [`sigv4::presign`].
 #[cfg(test)]
 mod presigned_tests {
-    use super::tests::{err as error, incomplete, invalid_signature};
+    use super::tests::{err as error, incomplete, invalid_signature, set};
     use super::*;
     use crate::auth::MemoryCredentialStore;
     use crate::auth::sigv4::{SigningParams, presign};
-    use http::header::{HeaderName, HeaderValue};
 
     const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
     const AKID: &str = "AKIDEXAMPLE";
@@ -1525,13 +1524,6 @@ mod presigned_tests {
             service,
             time: T0,
         }
-    }
-
-    fn set(headers: &mut HeaderMap, name: &'static str, value: &str) {
-        headers.insert(
-            HeaderName::from_static(name),
-            HeaderValue::from_str(value).unwrap(),
-        );
     }
 
     /// What an EKS token is: a presigned STS GetCallerIdentity with a signed `x-k8s-aws-id`.

@@ -835,6 +835,17 @@ pub enum SignError {
     InvalidHeaderValue(&'static str),
 }
 
+/// The hex signature of `string_to_sign` with `params`' key for `date` (`YYYYMMDD`).
+fn sign_with(params: &SigningParams<'_>, date: &str, string_to_sign: &str) -> String {
+    let key = signing_key(
+        params.secret_access_key,
+        date,
+        params.region,
+        params.service,
+    );
+    hex::encode(signature(&key, string_to_sign))
+}
+
 /// Signs a request in place, the way botocore does for JSON services.
 ///
 /// Sets `host` (unless already present), `x-amz-date` and, with a session token,
@@ -880,14 +891,7 @@ pub fn sign_headers(
     let date = amz_date.get(..8).unwrap_or("");
     let scope = CredentialScope::new(date, params.region, params.service).text();
     let creq = canonical_request(method, path, query, headers, &name_refs, &sha256_hex(body));
-    let sts = string_to_sign(&amz_date, &scope, &creq);
-    let key = signing_key(
-        params.secret_access_key,
-        date,
-        params.region,
-        params.service,
-    );
-    let sig = hex::encode(signature(&key, &sts));
+    let sig = sign_with(params, date, &string_to_sign(&amz_date, &scope, &creq));
 
     let authorization = format!(
         "{ALGORITHM} Credential={}/{scope}, SignedHeaders={}, Signature={sig}",
@@ -975,14 +979,7 @@ pub fn presign(
         &name_refs,
         &sha256_hex(body),
     );
-    let sts = string_to_sign(&amz_date, &scope, &creq);
-    let key = signing_key(
-        params.secret_access_key,
-        date,
-        params.region,
-        params.service,
-    );
-    let sig = hex::encode(signature(&key, &sts));
+    let sig = sign_with(params, date, &string_to_sign(&amz_date, &scope, &creq));
     signed_query.push('&');
     signed_query.push_str(query_param::SIGNATURE);
     signed_query.push('=');

@@ -226,16 +226,8 @@ pub fn name_key(name: &str) -> String {
 /// Checks an IAM user or role name (`[\w+=,.@-]{1,max}`).
 pub fn check_name(field: &str, value: &str, max: usize) -> Result<(), QueryError> {
     let ok_char = |c: char| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c);
-    if value.is_empty() || value.chars().count() > max {
-        let bound = if value.is_empty() {
-            "greater than or equal to 1".to_string()
-        } else {
-            format!("less than or equal to {max}")
-        };
-        return Err(QueryError::validation(format!(
-            "1 validation error detected: Value '{value}' at '{field}' failed to satisfy \
-             constraint: Member must have length {bound}"
-        )));
+    if let Some(e) = super::query::length_violation(field, value, 1, max) {
+        return Err(e);
     }
     if !value.chars().all(ok_char) {
         return Err(QueryError::validation(format!(

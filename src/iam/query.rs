@@ -35,6 +35,23 @@ fn decode_component(raw: &str) -> Option<String> {
         .map(|s| s.into_owned())
 }
 
+/// The Coral ValidationError for a string member `path` whose length (in characters) is
+/// outside `min..=max`, naming the bound it broke; `None` when it is within.
+pub fn length_violation(path: &str, value: &str, min: usize, max: usize) -> Option<QueryError> {
+    let n = value.chars().count();
+    let bound = if n < min {
+        format!("greater than or equal to {min}")
+    } else if n > max {
+        format!("less than or equal to {max}")
+    } else {
+        return None;
+    };
+    Some(QueryError::validation(format!(
+        "1 validation error detected: Value '{value}' at '{path}' failed to satisfy \
+         constraint: Member must have length {bound}"
+    )))
+}
+
 impl Params {
     /// Parses an `application/x-www-form-urlencoded` body (or a query string). `None` if a
     /// component is not valid UTF-8 after decoding.
@@ -139,20 +156,10 @@ impl Params {
                 ))
             })?;
             let value = fields[1].clone().unwrap_or_default();
-            let too = |field: &str, shown: &str, bound: &str| {
-                QueryError::validation(format!(
-                    "1 validation error detected: Value '{shown}' at '{member}.{field}' failed \
-                     to satisfy constraint: Member must have length {bound}"
-                ))
-            };
-            if key.is_empty() {
-                return Err(too("key", &key, "greater than or equal to 1"));
-            }
-            if key.chars().count() > 128 {
-                return Err(too("key", &key, "less than or equal to 128"));
-            }
-            if value.chars().count() > 256 {
-                return Err(too("value", &value, "less than or equal to 256"));
+            if let Some(e) = length_violation(&format!("{member}.key"), &key, 1, 128)
+                .or_else(|| length_violation(&format!("{member}.value"), &value, 0, 256))
+            {
+                return Err(e);
             }
             tags.push(Tag { key, value });
         }

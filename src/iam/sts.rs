@@ -2,7 +2,7 @@
 
 use super::index::{self, ManagedPolicies, access_key_label, session_token_label};
 use super::model::{RoleDoc, SessionDoc, UserDoc, UserSessionDoc, kind, name_key, parse_iam_arn};
-use super::query::{QueryError, Xml, timestamp};
+use super::query::{QueryError, Xml, length_violation, timestamp};
 use super::{IamService, Params, generate_key_pair, object, parse_policy, store_error};
 use crate::api::RequestContext;
 use crate::auth::PrincipalKind;
@@ -36,17 +36,8 @@ pub(super) fn get_caller_identity(ctx: &RequestContext) -> String {
 /// Checks RoleSessionName: 2..64 characters of `[\w+=,.@-]`.
 fn check_session_name(name: &str) -> Result<(), QueryError> {
     let ok_char = |c: char| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c);
-    let n = name.chars().count();
-    if !(2..=64).contains(&n) {
-        return Err(QueryError::validation(format!(
-            "1 validation error detected: Value '{name}' at 'roleSessionName' failed to satisfy \
-             constraint: Member must have length {}",
-            if n < 2 {
-                "greater than or equal to 2"
-            } else {
-                "less than or equal to 64"
-            }
-        )));
+    if let Some(e) = length_violation("roleSessionName", name, 2, 64) {
+        return Err(e);
     }
     if !name.chars().all(ok_char) {
         return Err(QueryError::validation(format!(
@@ -62,17 +53,8 @@ fn check_session_name(name: &str) -> Result<(), QueryError> {
 /// echoed (it is a credential, and error messages reach the audit log).
 fn check_mfa_members(p: &Params) -> Result<(), QueryError> {
     if let Some(serial) = p.get("SerialNumber") {
-        let n = serial.chars().count();
-        if !(9..=256).contains(&n) {
-            return Err(QueryError::validation(format!(
-                "1 validation error detected: Value '{serial}' at 'serialNumber' failed to \
-                 satisfy constraint: Member must have length {}",
-                if n < 9 {
-                    "greater than or equal to 9"
-                } else {
-                    "less than or equal to 256"
-                }
-            )));
+        if let Some(e) = length_violation("serialNumber", serial, 9, 256) {
+            return Err(e);
         }
         let ok_char = |c: char| c.is_ascii_alphanumeric() || "_+=/:,.@-".contains(c);
         if !serial.chars().all(ok_char) {
@@ -193,17 +175,8 @@ impl IamService {
             Some(text) => {
                 // The model bounds the member itself (1..2048 characters), so an oversized
                 // session policy is a ValidationError, not a quota.
-                let n = text.chars().count();
-                if !(1..=2048).contains(&n) {
-                    return Err(QueryError::validation(format!(
-                        "1 validation error detected: Value '{text}' at 'policy' failed to \
-                         satisfy constraint: Member must have length {}",
-                        if n < 1 {
-                            "greater than or equal to 1"
-                        } else {
-                            "less than or equal to 2048"
-                        }
-                    )));
+                if let Some(e) = length_violation("policy", text, 1, 2048) {
+                    return Err(e);
                 }
                 parse_policy(text, PolicyKind::Identity, "PackedPolicySize", 2048)?;
                 Some(text.to_string())
