@@ -388,6 +388,26 @@ async fn user_limited_to_one_secret_reads_it_and_is_denied_everything_else() {
 // (b) Tag conditions and tag lock-out
 // ------------------------------------------------------------------------------------------
 
+/// A temporary key without its session token is no credential: UnrecognizedClient.
+async fn refused_without_token(srv: &TestServer, temp: &Key, secret_id: &str) {
+    let tokenless = clients(
+        srv,
+        &Key {
+            token: None,
+            ..temp.clone()
+        },
+    );
+    assert_code(
+        tokenless
+            .sm
+            .get_secret_value()
+            .secret_id(secret_id)
+            .send()
+            .await,
+        "UnrecognizedClientException",
+    );
+}
+
 /// An IAM tag.
 fn iam_tag(key: &str, value: &str) -> aws_sdk_iam::types::Tag {
     aws_sdk_iam::types::Tag::builder()
@@ -1156,22 +1176,7 @@ async fn assume_role_reads_with_temporary_credentials_until_they_expire() {
         ),
     );
     // Without its session token the temporary key is not a credential.
-    let tokenless = clients(
-        &srv,
-        &Key {
-            token: None,
-            ..temp.clone()
-        },
-    );
-    assert_code(
-        tokenless
-            .sm
-            .get_secret_value()
-            .secret_id("app/db")
-            .send()
-            .await,
-        "UnrecognizedClientException",
-    );
+    refused_without_token(&srv, &temp, "app/db").await;
 
     // Still valid one second before expiry.
     srv.clock.advance(899_000);
@@ -2818,22 +2823,7 @@ async fn get_session_token_acts_as_the_user_with_the_users_policies() {
         "InvalidClientTokenId",
         INVALID_TOKEN,
     );
-    let tokenless = clients(
-        &srv,
-        &Key {
-            token: None,
-            ..temp.clone()
-        },
-    );
-    assert_code(
-        tokenless
-            .sm
-            .get_secret_value()
-            .secret_id("gst/db")
-            .send()
-            .await,
-        "UnrecognizedClientException",
-    );
+    refused_without_token(&srv, &temp, "gst/db").await;
 
     // Past Expiration: ExpiredToken; alice's own key still works.
     srv.clock.advance(899_000);

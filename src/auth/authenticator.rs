@@ -1527,6 +1527,15 @@ mod presigned_tests {
     }
 
     /// What an EKS token is: a presigned STS GetCallerIdentity with a signed `x-k8s-aws-id`.
+    /// STS signing with the temporary key and its session token.
+    fn temporary_params() -> SigningParams<'static> {
+        SigningParams {
+            access_key_id: TEMP_AKID,
+            session_token: Some(TOKEN),
+            ..params("sts")
+        }
+    }
+
     fn presigned_sts(p: &SigningParams<'_>, expires: i64) -> (HeaderMap, String) {
         let mut headers = HeaderMap::new();
         set(&mut headers, "x-k8s-aws-id", "my-cluster");
@@ -1593,9 +1602,7 @@ mod presigned_tests {
     #[test]
     fn accepts_temporary_credentials_with_the_token_in_the_query() {
         let auth = authenticator();
-        let mut p = params("sts");
-        p.access_key_id = TEMP_AKID;
-        p.session_token = Some(TOKEN);
+        let p = temporary_params();
         let (headers, query) = presigned_sts(&p, 900);
         assert!(
             query.contains("X-Amz-Security-Token=FwoGZXIvYXdzEXAMPLE%2BTOKEN%2Fwith%3Dspecials")
@@ -1629,9 +1636,7 @@ mod presigned_tests {
     #[test]
     fn tampering_with_anything_signed_fails() {
         let auth = authenticator();
-        let mut p = params("sts");
-        p.access_key_id = TEMP_AKID;
-        p.session_token = Some(TOKEN);
+        let p = temporary_params();
         let (headers, query) = presigned_sts(&p, 3600);
         assert!(auth.authenticate(&get(&headers, &query), STS, T0).is_ok());
 
@@ -1996,9 +2001,7 @@ mod presigned_tests {
 
     #[test]
     fn debug_output_hides_the_query_token() {
-        let mut p = params("sts");
-        p.access_key_id = TEMP_AKID;
-        p.session_token = Some(TOKEN);
+        let p = temporary_params();
         let (headers, query) = presigned_sts(&p, 60);
         let req = get(&headers, &query);
         let text = format!("{req:?}");

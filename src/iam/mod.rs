@@ -353,9 +353,7 @@ impl IamService {
         action: &str,
         resource: &str,
     ) -> Result<(), QueryError> {
-        authz::check_identity(ctx, action, resource).map_err(|denial| {
-            QueryError::access_denied(denial.message(&ctx.caller.arn, action, Some(resource)))
-        })
+        self.authorize_tagged(ctx, action, resource, &[], &ConditionContext::default())
     }
 
     /// [`authorize`](Self::authorize) on a user or role with its tags (`aws:ResourceTag/<k>`

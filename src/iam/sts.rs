@@ -124,6 +124,22 @@ impl IamService {
     }
 }
 
+/// The `Credentials` element AssumeRole and GetSessionToken return: shown once.
+fn write_credentials(
+    x: &mut Xml,
+    access_key_id: &str,
+    secret: &crate::auth::SecretAccessKey,
+    token: &str,
+    expires_ms: crate::clock::EpochMillis,
+) {
+    x.open("Credentials")
+        .text("AccessKeyId", access_key_id)
+        .text("SecretAccessKey", secret.expose())
+        .text("SessionToken", token)
+        .text("Expiration", &timestamp(expires_ms))
+        .close("Credentials");
+}
+
 fn new_session_token() -> Result<zeroize::Zeroizing<String>, QueryError> {
     crate::crypto::random_string(
         b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
@@ -342,13 +358,8 @@ impl IamService {
         self.credentials.insert(&access_key_id, credential);
 
         let mut x = Xml::new();
-        x.open("Credentials")
-            .text("AccessKeyId", &access_key_id)
-            .text("SecretAccessKey", secret.expose())
-            .text("SessionToken", &token)
-            .text("Expiration", &timestamp(expires_ms))
-            .close("Credentials")
-            .open("AssumedRoleUser")
+        write_credentials(&mut x, &access_key_id, &secret, &token, expires_ms);
+        x.open("AssumedRoleUser")
             .text("AssumedRoleId", &assumed_id)
             .text("Arn", &assumed_arn)
             .close("AssumedRoleUser");
@@ -458,12 +469,7 @@ impl IamService {
         self.credentials.insert(&access_key_id, credential);
 
         let mut x = Xml::new();
-        x.open("Credentials")
-            .text("AccessKeyId", &access_key_id)
-            .text("SecretAccessKey", secret.expose())
-            .text("SessionToken", &token)
-            .text("Expiration", &timestamp(expires_ms))
-            .close("Credentials");
+        write_credentials(&mut x, &access_key_id, &secret, &token, expires_ms);
         Ok(Some(x.finish()))
     }
 }
