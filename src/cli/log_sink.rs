@@ -122,6 +122,17 @@ fn write_stderr(bytes: &[u8]) {
     }
 }
 
+impl BatchedStderr {
+    /// The same buffer as an output for lines formatted outside `tracing`
+    /// ([`crate::wire::request_log`]), kept in order with every other line.
+    pub fn line_output(&self) -> crate::wire::request_log::LineOutput {
+        let shared = self.shared.clone();
+        Box::new(move |line: &[u8]| {
+            let _ = LineWriter { shared: &shared }.write_all(line);
+        })
+    }
+}
+
 /// One event's writer: borrows the shared buffer (no reference count per line).
 pub struct LineWriter<'a> {
     shared: &'a Shared,

@@ -6,6 +6,7 @@ mod audit;
 mod error;
 mod observe;
 mod query;
+pub mod request_log;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -215,15 +216,14 @@ impl Frontend {
         }
         let latency = started.elapsed();
         self.metrics.record_request(&operation, &outcome, latency);
-        tracing::info!(
-            request_id = %request_id,
-            operation = %operation,
-            principal = principal.as_deref().unwrap_or("-"),
-            remote = %remote.ip(),
-            status = response.status().as_u16(),
-            latency_us = latency.as_micros() as u64,
-            "request"
-        );
+        request_log::log(&request_log::RequestLine {
+            request_id: &request_id,
+            operation: &operation,
+            principal: principal.as_deref(),
+            remote: remote.ip(),
+            status: response.status().as_u16(),
+            latency_us: u64::try_from(latency.as_micros()).unwrap_or(u64::MAX),
+        });
         with_common_headers(response, &request_id, self.service.clock().now_millis())
     }
 
