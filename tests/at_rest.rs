@@ -634,3 +634,88 @@ async fn sealed_value_copied_onto_another_row_fails_to_decrypt() {
         Some(c1_marker.as_str())
     );
 }
+
+/// The root key from `STRONGBOX_ROOT_KEY`: the real binary serves with it, writes it nowhere,
+/// and every offline command needs it too; the process keeps its memory out of core dumps.
+#[test]
+fn a_root_key_from_the_environment_stays_out_of_the_data_directory() {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+    let key = "5e".repeat(32);
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let strongbox = || {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_strongbox"));
+        command
+            .env("STRONGBOX_LOG", "warn")
+            .env_remove("STRONGBOX_ROOT_KEY");
+        command
+    };
+    let mut server = strongbox()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&data)
+        .env("STRONGBOX_ROOT_KEY", &key)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.starts_with("Listening on "), "{first}");
+    let limits = std::fs::read_to_string(format!("/proc/{}/limits", server.id())).unwrap();
+    let core = limits
+        .lines()
+        .find(|l| l.starts_with("Max core file size"))
+        .unwrap();
+    let fields: Vec<&str> = core.split_whitespace().collect();
+    assert_eq!(&fields[4..6], ["0", "0"], "{core}");
+    let pid = rustix::process::Pid::from_raw(i32::try_from(server.id()).unwrap()).unwrap();
+    rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
+    assert!(server.wait().unwrap().success());
+
+    assert!(!data.join(ROOT_KEY_FILE).exists());
+    for file in files_in(&data) {
+        let bytes = std::fs::read(&file).unwrap();
+        assert!(
+            !bytes.windows(key.len()).any(|w| w == key.as_bytes()),
+            "the root key is in {}",
+            file.display()
+        );
+    }
+    let with_key = strongbox()
+        .args(["account", "list", "--data-dir"])
+        .arg(&data)
+        .env("STRONGBOX_ROOT_KEY", &key)
+        .output()
+        .unwrap();
+    assert!(with_key.status.success(), "{with_key:?}");
+    let without = strongbox()
+        .args(["account", "list", "--data-dir"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(!without.status.success());
+    assert!(
+        String::from_utf8_lossy(&without.stderr).contains("already initialised"),
+        "{without:?}"
+    );
+    assert!(!data.join(ROOT_KEY_FILE).exists(), "no key was made up");
+    let wrong = strongbox()
+        .args(["account", "list", "--data-dir"])
+        .arg(&data)
+        .env("STRONGBOX_ROOT_KEY", "a7".repeat(32))
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&wrong.stderr).contains("does not open data directory"),
+        "{wrong:?}"
+    );
+    let verify = strongbox()
+        .args(["audit", "verify", "--data-dir"])
+        .arg(&data)
+        .env("STRONGBOX_ROOT_KEY", &key)
+        .output()
+        .unwrap();
+    assert!(verify.status.success(), "{verify:?}");
+}

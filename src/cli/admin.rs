@@ -21,6 +21,8 @@ pub struct Target {
     /// The account to act in (default: the data directory's first account).
     #[arg(long)]
     account_id: Option<String>,
+    #[command(flatten)]
+    root_key: super::RootKeyArgs,
 }
 
 /// `strongbox account ...`
@@ -118,9 +120,10 @@ struct Admin {
 }
 
 impl Admin {
-    async fn open(data_dir: &std::path::Path) -> Result<Self, String> {
+    async fn open(target: &Target) -> Result<Self, String> {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let (dir, root) = DataDir::open(data_dir, None, clock.as_ref())
+        let source = target.root_key.source()?;
+        let (dir, root) = DataDir::open(&target.data_dir, None, &source, clock.as_ref())
             .await
             .map_err(|e| e.to_string())?;
         let keyring = Arc::new(Keyring::new(root, dir.store.clone()));
@@ -241,7 +244,7 @@ pub fn account(cmd: AccountCommand) -> std::process::ExitCode {
     run(|| async move {
         match cmd {
             AccountCommand::Create { target } => {
-                let admin = Admin::open(&target.data_dir).await?;
+                let admin = Admin::open(&target).await?;
                 let account = match target.account_id {
                     Some(id) if id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()) => id,
                     Some(id) => return Err(format!("--account-id must be 12 digits, not '{id}'")),
@@ -270,7 +273,7 @@ pub fn account(cmd: AccountCommand) -> std::process::ExitCode {
                 Ok(())
             }
             AccountCommand::List { target } => {
-                let admin = Admin::open(&target.data_dir).await?;
+                let admin = Admin::open(&target).await?;
                 for a in admin.iam.accounts().await.map_err(|e| e.to_string())? {
                     println!("{}", a.account_id);
                 }
@@ -288,7 +291,7 @@ pub fn user(cmd: UserCommand) -> std::process::ExitCode {
             user_name,
             path,
         } = cmd;
-        let admin = Admin::open(&target.data_dir).await?;
+        let admin = Admin::open(&target).await?;
         let account = admin.account(&target).await?;
         let mut params = vec![("UserName", user_name)];
         if let Some(p) = path {
@@ -304,7 +307,7 @@ pub fn user(cmd: UserCommand) -> std::process::ExitCode {
 pub fn access_key(cmd: AccessKeyCommand) -> std::process::ExitCode {
     run(|| async move {
         let AccessKeyCommand::Create { target, user_name } = cmd;
-        let admin = Admin::open(&target.data_dir).await?;
+        let admin = Admin::open(&target).await?;
         let account = admin.account(&target).await?;
         let params = user_name.iter().map(|u| ("UserName", u.clone())).collect();
         let xml = admin.call(&account, "CreateAccessKey", params).await?;
@@ -330,7 +333,7 @@ pub fn role(cmd: RoleCommand) -> std::process::ExitCode {
             role_name,
             trust_policy_file,
         } = cmd;
-        let admin = Admin::open(&target.data_dir).await?;
+        let admin = Admin::open(&target).await?;
         let account = admin.account(&target).await?;
         let trust = read_file(&trust_policy_file)?;
         let xml = admin
@@ -355,7 +358,7 @@ pub fn policy(cmd: PolicyCommand) -> std::process::ExitCode {
             user_name,
             role_name,
         } = cmd;
-        let admin = Admin::open(&target.data_dir).await?;
+        let admin = Admin::open(&target).await?;
         let account = admin.account(&target).await?;
         let document = read_file(&policy_file)?;
         let arn = match admin

@@ -10,7 +10,6 @@ use crate::audit::{
     AUDIT_FILE, Attribute, EventQuery, LOG_DIR, catch_up_index, index, query, verify_log,
 };
 use crate::crypto::RootKey;
-use crate::server::ROOT_KEY_FILE;
 
 /// Audit log commands.
 #[derive(Debug, clap::Subcommand)]
@@ -19,9 +18,11 @@ pub enum AuditCommand {
     /// inserted or reordered event. Exit status 0 when intact, 1 when tampered, 2 when the log
     /// or key cannot be read.
     Verify {
-        /// The data directory (its root.key unwraps the digest signing key).
+        /// The data directory (its root key unwraps the digest signing key).
         #[arg(long, env = "STRONGBOX_DATA_DIR", default_value = "./strongbox-data")]
         data_dir: PathBuf,
+        #[command(flatten)]
+        root_key: super::RootKeyArgs,
     },
     /// Print matching events as JSON lines (CloudTrail records), oldest first.
     Lookup {
@@ -80,18 +81,16 @@ fn parse_time(s: &str) -> Result<i64, String> {
         .map_err(|_| format!("'{s}' is neither RFC 3339 (2025-01-31T12:00:00Z) nor epoch seconds"))
 }
 
-fn load_root_key(data_dir: &Path) -> Result<RootKey, String> {
-    let path = data_dir.join(ROOT_KEY_FILE);
-    let text = zeroize::Zeroizing::new(
-        std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?,
-    );
-    RootKey::from_hex(text.trim()).map_err(|e| format!("{}: {e}", path.display()))
+fn load_root_key(data_dir: &Path, args: &super::RootKeyArgs) -> Result<RootKey, String> {
+    args.source()?
+        .load_existing(data_dir)
+        .map_err(|e| e.to_string())
 }
 
 /// Runs an audit command; returns the process exit code.
 pub fn run(command: AuditCommand) -> ExitCode {
     let result = match command {
-        AuditCommand::Verify { data_dir } => return verify(&data_dir),
+        AuditCommand::Verify { data_dir, root_key } => return verify(&data_dir, &root_key),
         AuditCommand::Lookup {
             data_dir,
             start,
@@ -148,8 +147,8 @@ pub fn run(command: AuditCommand) -> ExitCode {
     }
 }
 
-fn verify(data_dir: &Path) -> ExitCode {
-    let root = match load_root_key(data_dir) {
+fn verify(data_dir: &Path, root_key: &super::RootKeyArgs) -> ExitCode {
+    let root = match load_root_key(data_dir, root_key) {
         Ok(k) => k,
         Err(e) => {
             eprintln!("strongbox: {e}");

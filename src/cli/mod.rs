@@ -61,6 +61,25 @@ enum LogFormat {
     Json,
 }
 
+/// Where the root key is, for every command that opens a data directory. The key itself may
+/// instead come from `STRONGBOX_ROOT_KEY` (64 hex characters), read from the environment only
+/// so that it never shows in `ps` or in `--help`.
+#[derive(Debug, clap::Args)]
+pub struct RootKeyArgs {
+    /// The root key file, when it is not `root.key` in the data directory (created with mode
+    /// 0600 on first start). Keeping it elsewhere leaves a copy of the data directory
+    /// ciphertext only.
+    #[arg(long, env = "STRONGBOX_ROOT_KEY_FILE")]
+    root_key_file: Option<PathBuf>,
+}
+
+impl RootKeyArgs {
+    /// The source these arguments and `STRONGBOX_ROOT_KEY` name.
+    pub fn source(&self) -> Result<crate::server::RootKeySource, String> {
+        crate::server::RootKeySource::from_command_line(self.root_key_file.clone())
+    }
+}
+
 #[derive(Debug, clap::Args)]
 struct ServeArgs {
     /// Address and port to listen on.
@@ -72,6 +91,8 @@ struct ServeArgs {
     /// The 12-digit account id to create on first start (random if omitted).
     #[arg(long, env = "STRONGBOX_ACCOUNT_ID")]
     account_id: Option<String>,
+    #[command(flatten)]
+    root_key: RootKeyArgs,
     /// PEM certificate chain: serve HTTPS.
     #[arg(long, env = "STRONGBOX_TLS_CERT", requires = "tls_key")]
     tls_cert: Option<PathBuf>,
@@ -111,6 +132,11 @@ struct ServeArgs {
 /// Parses the command line and runs the command; returns the process exit code.
 pub fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    // The offline commands unwrap keys and may print a secret; `serve` protects itself once
+    // its log is up, so that a refusal can be reported.
+    if !matches!(cli.command, Command::Serve(_) | Command::Bench(_)) {
+        protect_process_memory();
+    }
     match cli.command {
         Command::Serve(args) => serve(args),
         Command::Bench(args) => crate::bench::main(args),
@@ -151,6 +177,26 @@ fn init_logging(format: LogFormat) -> log_sink::LogGuard {
     guard
 }
 
+/// Keeps what the process holds in memory (the root key, unwrapped data keys, plaintext on its
+/// way to a client) out of core files and away from other processes of the same user: no core
+/// dump on a crash (`RLIMIT_CORE` 0), and not dumpable (`PR_SET_DUMPABLE` 0), so that such a
+/// process can neither `ptrace` it nor read its memory through `/proc`. Root still can: that is
+/// outside the threat model (DESIGN.md). Best effort: where the system refuses, a warning says
+/// so and the command goes on.
+pub fn protect_process_memory() {
+    use rustix::process::{DumpableBehavior, Resource, Rlimit, set_dumpable_behavior, setrlimit};
+    let no_core = Rlimit {
+        current: Some(0),
+        maximum: Some(0),
+    };
+    if let Err(e) = setrlimit(Resource::Core, no_core) {
+        tracing::warn!(error = %e, "cannot turn core dumps off");
+    }
+    if let Err(e) = set_dumpable_behavior(DumpableBehavior::NotDumpable) {
+        tracing::warn!(error = %e, "cannot make the process non-dumpable");
+    }
+}
+
 fn bootstrap_key() -> Option<(String, SecretAccessKey)> {
     let id = std::env::var("STRONGBOX_BOOTSTRAP_ACCESS_KEY_ID").ok()?;
     let secret = std::env::var("STRONGBOX_BOOTSTRAP_SECRET_ACCESS_KEY").ok()?;
@@ -159,6 +205,14 @@ fn bootstrap_key() -> Option<(String, SecretAccessKey)> {
 
 fn serve(args: ServeArgs) -> std::process::ExitCode {
     let _log_guard = init_logging(args.log_format);
+    protect_process_memory();
+    let root_key = match args.root_key.source() {
+        Ok(source) => source,
+        Err(e) => {
+            eprintln!("strongbox: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -173,6 +227,7 @@ fn serve(args: ServeArgs) -> std::process::ExitCode {
         listen: args.listen,
         data_dir: args.data_dir.clone(),
         account_id: args.account_id,
+        root_key,
         tls: args.tls_cert.zip(args.tls_key),
         insecure_listen: args.insecure_listen,
         bootstrap_key: bootstrap_key(),
@@ -202,13 +257,19 @@ fn serve(args: ServeArgs) -> std::process::ExitCode {
                 return std::process::ExitCode::FAILURE;
             }
         };
+        let shutdown = shutdown_signal();
         let addr = listener.local_addr().unwrap_or(config.listen);
         let url = format!("{}://{addr}", server.scheme());
         let credentials = std::fs::canonicalize(&config.data_dir)
             .unwrap_or(config.data_dir.clone())
             .join(CREDENTIALS_FILE);
-        println!("Listening on {url}");
-        println!(
+        // A closed stdout (`strongbox serve | head -1`) must not stop the server: the banner
+        // is written without `println!`, which would panic on the broken pipe.
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "Listening on {url}");
+        let _ = writeln!(
+            out,
             "Account {}. Point the AWS CLI or an SDK at it with:\n  \
              export AWS_ENDPOINT_URL_SECRETS_MANAGER={url}\n  \
              export AWS_ENDPOINT_URL_IAM={url} AWS_ENDPOINT_URL_STS={url}\n  \
@@ -219,32 +280,41 @@ fn serve(args: ServeArgs) -> std::process::ExitCode {
             server.data_dir().account_id,
             credentials.display()
         );
-        use std::io::Write;
-        let _ = std::io::stdout().flush();
-        server.run(listener, shutdown_signal()).await;
+        let _ = out.flush();
+        drop(out);
+        server.run(listener, shutdown).await;
         tracing::info!("shut down");
         std::process::ExitCode::SUCCESS
     })
 }
 
-async fn shutdown_signal() {
+/// Resolves on SIGINT or SIGTERM. The handlers are installed when this is called, not when
+/// the future is first polled, so a signal sent as soon as the banner is out already stops the
+/// server gracefully.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => {
-                    let _ = tokio::signal::ctrl_c().await;
-                    return;
+        use tokio::signal::unix::{SignalKind, signal};
+        let interrupt = signal(SignalKind::interrupt());
+        let terminate = signal(SignalKind::terminate());
+        async move {
+            match (interrupt, terminate) {
+                (Ok(mut interrupt), Ok(mut terminate)) => {
+                    tokio::select! {
+                        _ = interrupt.recv() => {},
+                        _ = terminate.recv() => {},
+                    }
                 }
-            };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {},
-            _ = term.recv() => {},
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
+            }
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }

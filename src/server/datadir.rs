@@ -1,5 +1,6 @@
-//! The data directory: `root.key` (mode 0600, never in the database), `strongbox.db`, and on
-//! first start an admin access key written once to `credentials` as an AWS credentials file.
+//! The data directory: `root.key` (mode 0600, never in the database) unless the root key is
+//! kept elsewhere ([`RootKeySource`]), `strongbox.db`, and on first start an admin access key
+//! written once to `credentials` as an AWS credentials file.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -69,6 +70,106 @@ fn load_or_create_root_key(path: &Path) -> std::io::Result<RootKey> {
     }
 }
 
+/// Where the root key comes from.
+///
+/// By default it is `root.key` inside the data directory, created there on first start. A
+/// platform team that backs the data directory up, or ships it to another machine, keeps the
+/// key elsewhere so that a copy of the directory is ciphertext only: a key file at another path
+/// (created there on first start), or the key itself from the environment, in which case it is
+/// never written anywhere.
+#[derive(Clone)]
+pub enum RootKeySource {
+    /// `root.key` in the data directory.
+    InDataDir,
+    /// A key file elsewhere (`--root-key-file`), created with mode 0600 on first start.
+    File(PathBuf),
+    /// 64 hex characters (`STRONGBOX_ROOT_KEY`); nothing is written.
+    Hex(zeroize::Zeroizing<String>),
+}
+
+impl std::fmt::Debug for RootKeySource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::InDataDir => f.write_str("InDataDir"),
+            Self::File(path) => f.debug_tuple("File").field(path).finish(),
+            Self::Hex(_) => f.write_str("Hex(<redacted>)"),
+        }
+    }
+}
+
+impl RootKeySource {
+    /// The source a command line asks for: `STRONGBOX_ROOT_KEY` (the key, 64 hex characters),
+    /// else `file` (`--root-key-file`), else the data directory's `root.key`. Both at once is
+    /// refused rather than one silently winning.
+    pub fn from_command_line(file: Option<PathBuf>) -> Result<Self, String> {
+        let from_env = std::env::var("STRONGBOX_ROOT_KEY")
+            .ok()
+            .map(zeroize::Zeroizing::new)
+            .filter(|key| !key.trim().is_empty());
+        match (from_env, file) {
+            (Some(_), Some(_)) => Err(
+                "give the root key either in STRONGBOX_ROOT_KEY or with --root-key-file, not both"
+                    .into(),
+            ),
+            (Some(hex), None) => Ok(Self::Hex(hex)),
+            (None, Some(path)) => Ok(Self::File(path)),
+            (None, None) => Ok(Self::InDataDir),
+        }
+    }
+
+    /// Loads the key, creating its file where it has one and the data directory is new.
+    pub fn load(&self, data_dir: &Path) -> std::io::Result<RootKey> {
+        self.load_or_create(data_dir, true)
+    }
+
+    /// Loads the key without ever creating one (for commands that only read a directory).
+    pub fn load_existing(&self, data_dir: &Path) -> std::io::Result<RootKey> {
+        self.load_or_create(data_dir, false)
+    }
+
+    fn load_or_create(&self, data_dir: &Path, create: bool) -> std::io::Result<RootKey> {
+        let (path, hint) = match self {
+            Self::Hex(text) => {
+                return RootKey::from_hex(text.trim()).map_err(|e| {
+                    std::io::Error::new(e.kind(), format!("STRONGBOX_ROOT_KEY: {e}"))
+                });
+            }
+            Self::File(path) => (path.clone(), path.display().to_string()),
+            Self::InDataDir => {
+                let path = data_dir.join(ROOT_KEY_FILE);
+                let hint = path.display().to_string();
+                (path, hint)
+            }
+        };
+        if !create {
+            let text = zeroize::Zeroizing::new(
+                std::fs::read_to_string(&path)
+                    .map_err(|e| std::io::Error::new(e.kind(), format!("{hint}: {e}")))?,
+            );
+            return RootKey::from_hex(text.trim())
+                .map_err(|e| std::io::Error::new(e.kind(), format!("{hint}: {e}")));
+        }
+        if !path.exists() && data_dir.join(DATABASE_FILE).exists() {
+            // A new key cannot open what an earlier one sealed: say so instead of making one.
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!(
+                    "no root key at {hint}, and data directory {} is already initialised: give \
+                     the key it was made with (--root-key-file or STRONGBOX_ROOT_KEY)",
+                    data_dir.display()
+                ),
+            ));
+        }
+        load_or_create_root_key(&path)
+            .map_err(|e| std::io::Error::new(e.kind(), format!("{hint}: {e}")))
+    }
+}
+
+/// Label of the value that proves a root key is the data directory's own.
+const ROOT_KEY_CHECK_LABEL: &str = "strongbox:root-key-check";
+/// Where that value is kept (`meta`).
+const ROOT_KEY_CHECK: &str = "root_key_check";
+
 /// The file locked while a process initialises or opens the data directory.
 const INIT_LOCK_FILE: &str = "init.lock";
 
@@ -85,12 +186,68 @@ async fn lock_for_init(dir: &Path) -> std::io::Result<std::fs::File> {
         .map_err(std::io::Error::other)?
 }
 
+/// Refuses a root key that is not the one the data directory was made with: everything sealed
+/// under it would fail to open, and whatever is sealed from now on would be sealed under the
+/// wrong key. The directory keeps a value sealed under its key at first start; a directory from
+/// before that value existed is checked against its admin access key instead, sealed at its
+/// first start too.
+async fn check_root_key(
+    store: &dyn Store,
+    root: &RootKey,
+    path: &Path,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let wrong = || {
+        format!(
+            "the root key given does not open data directory {} (it was initialised with \
+             another; see --root-key-file and STRONGBOX_ROOT_KEY)",
+            path.display()
+        )
+    };
+    let opens = |sealed_hex: &str| {
+        hex::decode(sealed_hex)
+            .ok()
+            .is_some_and(|sealed| root.unwrap(ROOT_KEY_CHECK_LABEL, &sealed).is_ok())
+    };
+    if let Some(stored) = store.meta_get(ROOT_KEY_CHECK).await? {
+        return if opens(&stored) {
+            Ok(())
+        } else {
+            Err(wrong().into())
+        };
+    }
+    if let Some(admin) = store.meta_get("admin_key").await?
+        && let Some(record) = store
+            .access_keys()
+            .await?
+            .into_iter()
+            .find(|k| k.access_key_id == admin)
+        && root
+            .unwrap(&access_key_label(&admin), &record.sealed_secret)
+            .is_err()
+    {
+        return Err(wrong().into());
+    }
+    let sealed = root
+        .wrap(ROOT_KEY_CHECK_LABEL, b"strongbox")
+        .map_err(|e| e.to_string())?;
+    // Another process may have stored its own at the same moment: check what was kept.
+    let stored = store
+        .meta_init(ROOT_KEY_CHECK, &hex::encode(sealed))
+        .await?;
+    if opens(&stored) {
+        Ok(())
+    } else {
+        Err(wrong().into())
+    }
+}
+
 impl DataDir {
     /// Opens `path`, initialising it on first start. Returns the root key beside the directory:
     /// the caller hands it to the keyring, and it is kept nowhere else.
     pub async fn open(
         path: &Path,
         account_id: Option<&str>,
+        root_key: &RootKeySource,
         clock: &dyn Clock,
     ) -> Result<(Self, RootKey), Box<dyn std::error::Error + Send + Sync>> {
         if let Some(id) = account_id
@@ -109,8 +266,9 @@ impl DataDir {
         // Two processes opening a new directory at once would both create the root key and
         // both run the first migrations: initialisation runs under a lock, one at a time.
         let _init = lock_for_init(path).await?;
-        let root_key = load_or_create_root_key(&path.join(ROOT_KEY_FILE))?;
+        let root_key = root_key.load(path)?;
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path.join(DATABASE_FILE))?);
+        check_root_key(store.as_ref(), &root_key, path).await?;
         let proposed = match account_id {
             Some(id) => id.to_string(),
             None => random_from(b"0123456789", 12)?,
@@ -188,5 +346,92 @@ mod tests {
         let k2 = load_or_create_root_key(&path).unwrap();
         let sealed = k1.wrap("label", b"material").unwrap();
         assert_eq!(k2.unwrap("label", &sealed).unwrap().expose(), b"material");
+    }
+
+    async fn open_with(
+        dir: &Path,
+        source: &RootKeySource,
+    ) -> Result<DataDir, Box<dyn std::error::Error + Send + Sync>> {
+        let clock = crate::clock::ManualClock::new(1_700_000_000_000);
+        DataDir::open(dir, None, source, &clock)
+            .await
+            .map(|(d, _)| d)
+    }
+
+    fn hex_key(byte: char) -> RootKeySource {
+        RootKeySource::Hex(zeroize::Zeroizing::new(byte.to_string().repeat(64)))
+    }
+
+    #[tokio::test]
+    async fn a_key_file_outside_the_directory_is_created_there_and_required_after() {
+        let keys = tempfile::tempdir().unwrap();
+        let data = tempfile::tempdir().unwrap();
+        let dir = data.path().join("d");
+        let outside = RootKeySource::File(keys.path().join("strongbox.key"));
+        open_with(&dir, &outside).await.unwrap();
+        assert!(keys.path().join("strongbox.key").exists());
+        assert!(
+            !dir.join(ROOT_KEY_FILE).exists(),
+            "no key in the data directory"
+        );
+        open_with(&dir, &outside).await.unwrap();
+        // Without the key, the initialised directory is refused and no new key is made.
+        let err = open_with(&dir, &RootKeySource::InDataDir)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("already initialised"), "{err}");
+        assert!(!dir.join(ROOT_KEY_FILE).exists());
+    }
+
+    #[tokio::test]
+    async fn a_key_from_the_environment_is_never_written_and_a_wrong_one_is_refused() {
+        let data = tempfile::tempdir().unwrap();
+        let dir = data.path().join("d");
+        open_with(&dir, &hex_key('a')).await.unwrap();
+        open_with(&dir, &hex_key('a')).await.unwrap();
+        let names: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert!(!names.iter().any(|n| n.contains("key")), "{names:?}");
+        let err = open_with(&dir, &hex_key('b'))
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("does not open data directory"), "{err}");
+        let err = open_with(&dir, &RootKeySource::Hex("not hex".to_string().into()))
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("STRONGBOX_ROOT_KEY"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_directory_from_before_the_key_check_is_checked_by_its_admin_key() {
+        let data = tempfile::tempdir().unwrap();
+        let dir = data.path().join("d");
+        open_with(&dir, &hex_key('a')).await.unwrap();
+        let forget_check = || {
+            rusqlite::Connection::open(dir.join(DATABASE_FILE))
+                .unwrap()
+                .execute("DELETE FROM meta WHERE key = ?1", [ROOT_KEY_CHECK])
+                .unwrap()
+        };
+        assert_eq!(forget_check(), 1);
+        let err = open_with(&dir, &hex_key('b'))
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("does not open data directory"), "{err}");
+        // The right key passes, and leaves the check behind for next time.
+        open_with(&dir, &hex_key('a')).await.unwrap();
+        assert_eq!(forget_check(), 1);
+    }
+
+    #[test]
+    fn the_key_never_shows_in_debug_output() {
+        let shown = format!("{:?}", hex_key('c'));
+        assert!(!shown.contains("ccc"), "{shown}");
     }
 }

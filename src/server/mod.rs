@@ -17,7 +17,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
-pub use datadir::{CREDENTIALS_FILE, DataDir, ROOT_KEY_FILE};
+pub use datadir::{CREDENTIALS_FILE, DataDir, ROOT_KEY_FILE, RootKeySource};
 
 use crate::api::Service;
 use crate::audit::{AuditConfig, AuditLog};
@@ -37,6 +37,8 @@ pub struct ServerConfig {
     pub data_dir: PathBuf,
     /// The account id to create on first start (random if `None`).
     pub account_id: Option<String>,
+    /// Where the root key comes from.
+    pub root_key: RootKeySource,
     /// PEM certificate chain and private key, to serve HTTPS.
     pub tls: Option<(PathBuf, PathBuf)>,
     /// Allow plain HTTP on a non-loopback address.
@@ -60,6 +62,7 @@ impl ServerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             data_dir: data_dir.into(),
             account_id: None,
+            root_key: RootKeySource::InDataDir,
             tls: None,
             insecure_listen: false,
             bootstrap_key: None,
@@ -127,6 +130,7 @@ impl Server {
         let (data_dir, root_key) = DataDir::open(
             &config.data_dir,
             config.account_id.as_deref(),
+            &config.root_key,
             clock.as_ref(),
         )
         .await
