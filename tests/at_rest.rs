@@ -637,6 +637,7 @@ async fn sealed_value_copied_onto_another_row_fails_to_decrypt() {
 
 /// The root key from `STRONGBOX_ROOT_KEY`: the real binary serves with it, writes it nowhere,
 /// and every offline command needs it too; the process keeps its memory out of core dumps.
+#[cfg(target_os = "linux")]
 #[test]
 fn a_root_key_from_the_environment_stays_out_of_the_data_directory() {
     use std::io::BufRead;
@@ -648,9 +649,18 @@ fn a_root_key_from_the_environment_stays_out_of_the_data_directory() {
         let mut command = Command::new(env!("CARGO_BIN_EXE_strongbox"));
         command
             .env("STRONGBOX_LOG", "warn")
-            .env_remove("STRONGBOX_ROOT_KEY");
+            .env_remove("STRONGBOX_ROOT_KEY")
+            .env_remove("STRONGBOX_ROOT_KEY_FILE");
         command
     };
+    /// Kills the server if an assertion fails while it runs.
+    struct KillOnDrop(std::process::Child);
+    impl Drop for KillOnDrop {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
     let mut server = strongbox()
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(&data)
@@ -658,21 +668,23 @@ fn a_root_key_from_the_environment_stays_out_of_the_data_directory() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
+    let stdout = server.stdout.take().unwrap();
+    let mut server = KillOnDrop(server);
     let mut first = String::new();
-    std::io::BufReader::new(server.stdout.take().unwrap())
+    std::io::BufReader::new(stdout)
         .read_line(&mut first)
         .unwrap();
     assert!(first.starts_with("Listening on "), "{first}");
-    let limits = std::fs::read_to_string(format!("/proc/{}/limits", server.id())).unwrap();
+    let limits = std::fs::read_to_string(format!("/proc/{}/limits", server.0.id())).unwrap();
     let core = limits
         .lines()
         .find(|l| l.starts_with("Max core file size"))
         .unwrap();
     let fields: Vec<&str> = core.split_whitespace().collect();
     assert_eq!(&fields[4..6], ["0", "0"], "{core}");
-    let pid = rustix::process::Pid::from_raw(i32::try_from(server.id()).unwrap()).unwrap();
+    let pid = rustix::process::Pid::from_raw(i32::try_from(server.0.id()).unwrap()).unwrap();
     rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
-    assert!(server.wait().unwrap().success());
+    assert!(server.0.wait().unwrap().success());
 
     assert!(!data.join(ROOT_KEY_FILE).exists());
     for file in files_in(&data) {
@@ -708,8 +720,19 @@ fn a_root_key_from_the_environment_stays_out_of_the_data_directory() {
         .output()
         .unwrap();
     assert!(
-        String::from_utf8_lossy(&wrong.stderr).contains("does not open data directory"),
+        String::from_utf8_lossy(&wrong.stderr)
+            .contains("the root key from STRONGBOX_ROOT_KEY does not open data directory"),
         "{wrong:?}"
+    );
+    let empty = strongbox()
+        .args(["account", "list", "--data-dir"])
+        .arg(&data)
+        .env("STRONGBOX_ROOT_KEY", "")
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&empty.stderr).contains("STRONGBOX_ROOT_KEY is set but empty"),
+        "{empty:?}"
     );
     let verify = strongbox()
         .args(["audit", "verify", "--data-dir"])

@@ -67,8 +67,8 @@ enum LogFormat {
 #[derive(Debug, clap::Args)]
 pub struct RootKeyArgs {
     /// The root key file, when it is not `root.key` in the data directory (created with mode
-    /// 0600 on first start). Keeping it elsewhere leaves a copy of the data directory
-    /// ciphertext only.
+    /// 0600 on first start). Kept elsewhere, no secret value can be decrypted from a copy of
+    /// the data directory.
     #[arg(long, env = "STRONGBOX_ROOT_KEY_FILE")]
     root_key_file: Option<PathBuf>,
 }
@@ -135,7 +135,9 @@ pub fn main() -> std::process::ExitCode {
     // The offline commands unwrap keys and may print a secret; `serve` protects itself once
     // its log is up, so that a refusal can be reported.
     if !matches!(cli.command, Command::Serve(_) | Command::Bench(_)) {
-        protect_process_memory();
+        for refusal in protect_process_memory() {
+            eprintln!("strongbox: warning: {refusal}");
+        }
     }
     match cli.command {
         Command::Serve(args) => serve(args),
@@ -179,22 +181,29 @@ fn init_logging(format: LogFormat) -> log_sink::LogGuard {
 
 /// Keeps what the process holds in memory (the root key, unwrapped data keys, plaintext on its
 /// way to a client) out of core files and away from other processes of the same user: no core
-/// dump on a crash (`RLIMIT_CORE` 0), and not dumpable (`PR_SET_DUMPABLE` 0), so that such a
-/// process can neither `ptrace` it nor read its memory through `/proc`. Root still can: that is
-/// outside the threat model (DESIGN.md). Best effort: where the system refuses, a warning says
-/// so and the command goes on.
-pub fn protect_process_memory() {
-    use rustix::process::{DumpableBehavior, Resource, Rlimit, set_dumpable_behavior, setrlimit};
-    let no_core = Rlimit {
-        current: Some(0),
-        maximum: Some(0),
-    };
-    if let Err(e) = setrlimit(Resource::Core, no_core) {
-        tracing::warn!(error = %e, "cannot turn core dumps off");
+/// dump on a crash (`RLIMIT_CORE` 0), and on Linux not dumpable (`PR_SET_DUMPABLE` 0), so that
+/// such a process can neither `ptrace` it nor read its memory through `/proc` (root still can:
+/// that is outside the threat model in DESIGN.md, and profiling the server takes root). Best
+/// effort: returns what the system refused, for the caller to report, and the command goes on.
+pub fn protect_process_memory() -> Vec<String> {
+    let mut refused = Vec::new();
+    #[cfg(unix)]
+    {
+        let no_core = rustix::process::Rlimit {
+            current: Some(0),
+            maximum: Some(0),
+        };
+        if let Err(e) = rustix::process::setrlimit(rustix::process::Resource::Core, no_core) {
+            refused.push(format!("cannot turn core dumps off: {e}"));
+        }
     }
-    if let Err(e) = set_dumpable_behavior(DumpableBehavior::NotDumpable) {
-        tracing::warn!(error = %e, "cannot make the process non-dumpable");
+    #[cfg(target_os = "linux")]
+    if let Err(e) =
+        rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable)
+    {
+        refused.push(format!("cannot make the process non-dumpable: {e}"));
     }
+    refused
 }
 
 fn bootstrap_key() -> Option<(String, SecretAccessKey)> {
@@ -205,7 +214,9 @@ fn bootstrap_key() -> Option<(String, SecretAccessKey)> {
 
 fn serve(args: ServeArgs) -> std::process::ExitCode {
     let _log_guard = init_logging(args.log_format);
-    protect_process_memory();
+    for refusal in protect_process_memory() {
+        tracing::warn!("{refusal}");
+    }
     let root_key = match args.root_key.source() {
         Ok(source) => source,
         Err(e) => {

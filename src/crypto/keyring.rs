@@ -29,16 +29,17 @@ impl RootKey {
 
     /// Parses a root key given as 64 hex characters (e.g. from `STRONGBOX_ROOT_KEY`).
     pub fn from_hex(text: &str) -> std::io::Result<Self> {
-        let raw = hex::decode(text).map_err(|_| {
+        // Wiped even when it is refused: a mistyped key is still most of the key.
+        let raw = Zeroizing::new(hex::decode(text).map_err(|_| {
             std::io::Error::new(std::io::ErrorKind::InvalidData, "root key is not hex")
-        })?;
+        })?);
         if raw.len() != KEY_LEN {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::InvalidData,
                 "root key must be 32 bytes (64 hex characters)",
             ));
         }
-        AeadKey::new(SecretBytes::new(raw))
+        AeadKey::new(SecretBytes::new(raw.to_vec()))
             .map(Self)
             .map_err(std::io::Error::other)
     }

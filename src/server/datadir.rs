@@ -102,10 +102,24 @@ impl RootKeySource {
     /// else `file` (`--root-key-file`), else the data directory's `root.key`. Both at once is
     /// refused rather than one silently winning.
     pub fn from_command_line(file: Option<PathBuf>) -> Result<Self, String> {
-        let from_env = std::env::var("STRONGBOX_ROOT_KEY")
-            .ok()
-            .map(zeroize::Zeroizing::new)
-            .filter(|key| !key.trim().is_empty());
+        // Set but empty (`STRONGBOX_ROOT_KEY=$(cat missing-file)`) is an error, not "unset":
+        // falling back would write a new key into the data directory.
+        let from_env = match std::env::var_os("STRONGBOX_ROOT_KEY") {
+            None => None,
+            Some(raw) => match raw.into_string() {
+                Ok(text) => {
+                    let text = zeroize::Zeroizing::new(text);
+                    if text.trim().is_empty() {
+                        return Err("STRONGBOX_ROOT_KEY is set but empty".into());
+                    }
+                    Some(text)
+                }
+                Err(raw) => {
+                    drop(zeroize::Zeroizing::new(raw.into_encoded_bytes()));
+                    return Err("STRONGBOX_ROOT_KEY is not 64 hex characters".into());
+                }
+            },
+        };
         match (from_env, file) {
             (Some(_), Some(_)) => Err(
                 "give the root key either in STRONGBOX_ROOT_KEY or with --root-key-file, not both"
@@ -114,6 +128,15 @@ impl RootKeySource {
             (Some(hex), None) => Ok(Self::Hex(hex)),
             (None, Some(path)) => Ok(Self::File(path)),
             (None, None) => Ok(Self::InDataDir),
+        }
+    }
+
+    /// Where the key came from, for messages.
+    fn describe(&self, data_dir: &Path) -> String {
+        match self {
+            Self::InDataDir => data_dir.join(ROOT_KEY_FILE).display().to_string(),
+            Self::File(path) => path.display().to_string(),
+            Self::Hex(_) => "STRONGBOX_ROOT_KEY".into(),
         }
     }
 
@@ -142,14 +165,18 @@ impl RootKeySource {
             }
         };
         if !create {
-            let text = zeroize::Zeroizing::new(
-                std::fs::read_to_string(&path)
-                    .map_err(|e| std::io::Error::new(e.kind(), format!("{hint}: {e}")))?,
-            );
+            let text = zeroize::Zeroizing::new(std::fs::read_to_string(&path).map_err(|e| {
+                let advice = if e.kind() == std::io::ErrorKind::NotFound {
+                    " (a key kept elsewhere is given with --root-key-file or STRONGBOX_ROOT_KEY)"
+                } else {
+                    ""
+                };
+                std::io::Error::new(e.kind(), format!("{hint}: {e}{advice}"))
+            })?);
             return RootKey::from_hex(text.trim())
                 .map_err(|e| std::io::Error::new(e.kind(), format!("{hint}: {e}")));
         }
-        if !path.exists() && data_dir.join(DATABASE_FILE).exists() {
+        if !path.try_exists()? && data_dir.join(DATABASE_FILE).try_exists()? {
             // A new key cannot open what an earlier one sealed: say so instead of making one.
             return Err(std::io::Error::new(
                 std::io::ErrorKind::NotFound,
@@ -188,18 +215,19 @@ async fn lock_for_init(dir: &Path) -> std::io::Result<std::fs::File> {
 
 /// Refuses a root key that is not the one the data directory was made with: everything sealed
 /// under it would fail to open, and whatever is sealed from now on would be sealed under the
-/// wrong key. The directory keeps a value sealed under its key at first start; a directory from
-/// before that value existed is checked against its admin access key instead, sealed at its
-/// first start too.
+/// wrong key. A new directory keeps a value sealed under its key. A directory from before that
+/// value existed is checked against its access keys, sealed under the same key; it is given
+/// the value only once a key has passed that check, so a wrong key is never recorded as right.
 async fn check_root_key(
     store: &dyn Store,
     root: &RootKey,
+    source: &str,
     path: &Path,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let wrong = || {
         format!(
-            "the root key given does not open data directory {} (it was initialised with \
-             another; see --root-key-file and STRONGBOX_ROOT_KEY)",
+            "the root key from {source} does not open data directory {} (it was initialised \
+             with another; see --root-key-file and STRONGBOX_ROOT_KEY)",
             path.display()
         )
     };
@@ -215,17 +243,20 @@ async fn check_root_key(
             Err(wrong().into())
         };
     }
-    if let Some(admin) = store.meta_get("admin_key").await?
-        && let Some(record) = store
-            .access_keys()
-            .await?
-            .into_iter()
-            .find(|k| k.access_key_id == admin)
-        && root
-            .unwrap(&access_key_label(&admin), &record.sealed_secret)
-            .is_err()
-    {
-        return Err(wrong().into());
+    if store.meta_get("admin_key").await?.is_some() {
+        let keys = store.access_keys().await?;
+        if keys.is_empty() {
+            // Nothing here to tell a right key from a wrong one; the audit log's signing key
+            // still refuses a wrong one when `serve` opens it.
+            return Ok(());
+        }
+        let any_opens = keys.iter().any(|k| {
+            root.unwrap(&access_key_label(&k.access_key_id), &k.sealed_secret)
+                .is_ok()
+        });
+        if !any_opens {
+            return Err(wrong().into());
+        }
     }
     let sealed = root
         .wrap(ROOT_KEY_CHECK_LABEL, b"strongbox")
@@ -247,7 +278,7 @@ impl DataDir {
     pub async fn open(
         path: &Path,
         account_id: Option<&str>,
-        root_key: &RootKeySource,
+        root_key_source: &RootKeySource,
         clock: &dyn Clock,
     ) -> Result<(Self, RootKey), Box<dyn std::error::Error + Send + Sync>> {
         if let Some(id) = account_id
@@ -266,9 +297,15 @@ impl DataDir {
         // Two processes opening a new directory at once would both create the root key and
         // both run the first migrations: initialisation runs under a lock, one at a time.
         let _init = lock_for_init(path).await?;
-        let root_key = root_key.load(path)?;
+        let root_key = root_key_source.load(path)?;
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path.join(DATABASE_FILE))?);
-        check_root_key(store.as_ref(), &root_key, path).await?;
+        check_root_key(
+            store.as_ref(),
+            &root_key,
+            &root_key_source.describe(path),
+            path,
+        )
+        .await?;
         let proposed = match account_id {
             Some(id) => id.to_string(),
             None => random_from(b"0123456789", 12)?,
@@ -427,6 +464,13 @@ mod tests {
         // The right key passes, and leaves the check behind for next time.
         open_with(&dir, &hex_key('a')).await.unwrap();
         assert_eq!(forget_check(), 1);
+        // With no access key left to check against, no key is recorded as the right one.
+        rusqlite::Connection::open(dir.join(DATABASE_FILE))
+            .unwrap()
+            .execute("DELETE FROM access_keys", [])
+            .unwrap();
+        open_with(&dir, &hex_key('b')).await.unwrap();
+        assert_eq!(forget_check(), 0, "the unchecked key was not recorded");
     }
 
     #[test]

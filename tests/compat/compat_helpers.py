@@ -261,6 +261,9 @@ def start_server(
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.pop("STRONGBOX_BOOTSTRAP_ACCESS_KEY_ID", None)
     env.pop("STRONGBOX_BOOTSTRAP_SECRET_ACCESS_KEY", None)
+    # Tests expect the default key file in the data directory.
+    env.pop("STRONGBOX_ROOT_KEY", None)
+    env.pop("STRONGBOX_ROOT_KEY_FILE", None)
     if bootstrap:
         env["STRONGBOX_BOOTSTRAP_ACCESS_KEY_ID"] = ACCESS_KEY
         env["STRONGBOX_BOOTSTRAP_SECRET_ACCESS_KEY"] = SECRET_KEY
