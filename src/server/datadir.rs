@@ -74,9 +74,9 @@ fn load_or_create_root_key(path: &Path) -> std::io::Result<RootKey> {
 ///
 /// By default it is `root.key` inside the data directory, created there on first start. A
 /// platform team that backs the data directory up, or ships it to another machine, keeps the
-/// key elsewhere so that a copy of the directory is ciphertext only: a key file at another path
-/// (created there on first start), or the key itself from the environment, in which case it is
-/// never written anywhere.
+/// key elsewhere so that no secret value can be decrypted from a copy of the directory: a key
+/// file at another path (created there on first start), or the key itself from the
+/// environment, in which case it is never written anywhere.
 #[derive(Clone)]
 pub enum RootKeySource {
     /// `root.key` in the data directory.
@@ -151,18 +151,14 @@ impl RootKeySource {
     }
 
     fn load_or_create(&self, data_dir: &Path, create: bool) -> std::io::Result<RootKey> {
-        let (path, hint) = match self {
+        let hint = self.describe(data_dir);
+        let path = match self {
             Self::Hex(text) => {
-                return RootKey::from_hex(text.trim()).map_err(|e| {
-                    std::io::Error::new(e.kind(), format!("STRONGBOX_ROOT_KEY: {e}"))
-                });
+                return RootKey::from_hex(text.trim())
+                    .map_err(|e| std::io::Error::new(e.kind(), format!("{hint}: {e}")));
             }
-            Self::File(path) => (path.clone(), path.display().to_string()),
-            Self::InDataDir => {
-                let path = data_dir.join(ROOT_KEY_FILE);
-                let hint = path.display().to_string();
-                (path, hint)
-            }
+            Self::File(path) => path.clone(),
+            Self::InDataDir => data_dir.join(ROOT_KEY_FILE),
         };
         if !create {
             let text = zeroize::Zeroizing::new(std::fs::read_to_string(&path).map_err(|e| {
