@@ -695,50 +695,34 @@ fn a_root_key_from_the_environment_stays_out_of_the_data_directory() {
             file.display()
         );
     }
-    let with_key = strongbox()
-        .args(["account", "list", "--data-dir"])
-        .arg(&data)
-        .env("STRONGBOX_ROOT_KEY", &key)
-        .output()
-        .unwrap();
-    assert!(with_key.status.success(), "{with_key:?}");
-    let without = strongbox()
-        .args(["account", "list", "--data-dir"])
-        .arg(&data)
-        .output()
-        .unwrap();
-    assert!(!without.status.success());
-    assert!(
-        String::from_utf8_lossy(&without.stderr).contains("already initialised"),
-        "{without:?}"
-    );
+    // An offline command on the stopped server's directory, with `key` in STRONGBOX_ROOT_KEY.
+    let offline = |command: &[&str], key: Option<&str>| {
+        let mut run = strongbox();
+        run.args(command).arg("--data-dir").arg(&data);
+        if let Some(key) = key {
+            run.env("STRONGBOX_ROOT_KEY", key);
+        }
+        let output = run.output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        (output.status.success(), stderr)
+    };
+    let list = ["account", "list"];
+    let (ok, stderr) = offline(&list, Some(&key));
+    assert!(ok, "{stderr}");
+    let (ok, stderr) = offline(&list, None);
+    assert!(!ok);
+    assert!(stderr.contains("already initialised"), "{stderr}");
     assert!(!data.join(ROOT_KEY_FILE).exists(), "no key was made up");
-    let wrong = strongbox()
-        .args(["account", "list", "--data-dir"])
-        .arg(&data)
-        .env("STRONGBOX_ROOT_KEY", "a7".repeat(32))
-        .output()
-        .unwrap();
+    let (_, stderr) = offline(&list, Some(&"a7".repeat(32)));
     assert!(
-        String::from_utf8_lossy(&wrong.stderr)
-            .contains("the root key from STRONGBOX_ROOT_KEY does not open data directory"),
-        "{wrong:?}"
+        stderr.contains("the root key from STRONGBOX_ROOT_KEY does not open data directory"),
+        "{stderr}"
     );
-    let empty = strongbox()
-        .args(["account", "list", "--data-dir"])
-        .arg(&data)
-        .env("STRONGBOX_ROOT_KEY", "")
-        .output()
-        .unwrap();
+    let (_, stderr) = offline(&list, Some(""));
     assert!(
-        String::from_utf8_lossy(&empty.stderr).contains("STRONGBOX_ROOT_KEY is set but empty"),
-        "{empty:?}"
+        stderr.contains("STRONGBOX_ROOT_KEY is set but empty"),
+        "{stderr}"
     );
-    let verify = strongbox()
-        .args(["audit", "verify", "--data-dir"])
-        .arg(&data)
-        .env("STRONGBOX_ROOT_KEY", &key)
-        .output()
-        .unwrap();
-    assert!(verify.status.success(), "{verify:?}");
+    let (ok, stderr) = offline(&["audit", "verify"], Some(&key));
+    assert!(ok, "{stderr}");
 }

@@ -57,11 +57,12 @@ fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
     file.sync_all()
 }
 
-/// Loads the root key file, creating it (mode 0600, fsynced) with a fresh key on first start.
-fn load_or_create_root_key(path: &Path) -> std::io::Result<RootKey> {
+/// Reads a root key file; when it is missing and `create` is set, creates it (mode 0600,
+/// fsynced) with a fresh key. The file's text is wiped once parsed.
+fn read_root_key_file(path: &Path, create: bool) -> std::io::Result<RootKey> {
     match std::fs::read_to_string(path) {
-        Ok(text) => RootKey::from_hex(text.trim()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+        Ok(text) => RootKey::from_hex(zeroize::Zeroizing::new(text).trim()),
+        Err(e) if create && e.kind() == std::io::ErrorKind::NotFound => {
             let (key, text) = RootKey::generate().map_err(std::io::Error::other)?;
             write_private_file(path, &format!("{}\n", text.as_str()))?;
             Ok(key)
@@ -160,19 +161,7 @@ impl RootKeySource {
             Self::File(path) => path.clone(),
             Self::InDataDir => data_dir.join(ROOT_KEY_FILE),
         };
-        if !create {
-            let text = zeroize::Zeroizing::new(std::fs::read_to_string(&path).map_err(|e| {
-                let advice = if e.kind() == std::io::ErrorKind::NotFound {
-                    " (a key kept elsewhere is given with --root-key-file or STRONGBOX_ROOT_KEY)"
-                } else {
-                    ""
-                };
-                std::io::Error::new(e.kind(), format!("{hint}: {e}{advice}"))
-            })?);
-            return RootKey::from_hex(text.trim())
-                .map_err(|e| std::io::Error::new(e.kind(), format!("{hint}: {e}")));
-        }
-        if !path.try_exists()? && data_dir.join(DATABASE_FILE).try_exists()? {
+        if create && !path.try_exists()? && data_dir.join(DATABASE_FILE).try_exists()? {
             // A new key cannot open what an earlier one sealed: say so instead of making one.
             return Err(std::io::Error::new(
                 std::io::ErrorKind::NotFound,
@@ -183,8 +172,14 @@ impl RootKeySource {
                 ),
             ));
         }
-        load_or_create_root_key(&path)
-            .map_err(|e| std::io::Error::new(e.kind(), format!("{hint}: {e}")))
+        read_root_key_file(&path, create).map_err(|e| {
+            let advice = if !create && e.kind() == std::io::ErrorKind::NotFound {
+                " (a key kept elsewhere is given with --root-key-file or STRONGBOX_ROOT_KEY)"
+            } else {
+                ""
+            };
+            std::io::Error::new(e.kind(), format!("{hint}: {e}{advice}"))
+        })
     }
 }
 
@@ -369,14 +364,14 @@ mod tests {
     fn root_key_file_round_trip() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(ROOT_KEY_FILE);
-        let k1 = load_or_create_root_key(&path).unwrap();
+        let k1 = read_root_key_file(&path, true).unwrap();
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
             let mode = std::fs::metadata(&path).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
-        let k2 = load_or_create_root_key(&path).unwrap();
+        let k2 = read_root_key_file(&path, true).unwrap();
         let sealed = k1.wrap("label", b"material").unwrap();
         assert_eq!(k2.unwrap("label", &sealed).unwrap().expose(), b"material");
     }
