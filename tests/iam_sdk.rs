@@ -3323,3 +3323,23 @@ async fn identities_made_offline_reach_a_running_server_on_its_next_refresh() {
     assert_code(offline.list_secrets().send().await, "AccessDeniedException");
     assert!(!srv.frontend.iam.refresh_if_changed().await.unwrap());
 }
+
+#[test]
+fn offline_administration_refuses_a_directory_that_serve_never_made() {
+    let parent = tempfile::tempdir().unwrap();
+    let typo = parent.path().join("strongbox-dta");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_strongbox"))
+        .args(["user", "create", "--user-name", "app", "--data-dir"])
+        .arg(&typo)
+        .env_remove("STRONGBOX_ROOT_KEY")
+        .env_remove("STRONGBOX_ROOT_KEY_FILE")
+        .output()
+        .expect("run strongbox");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("is not a Strongbox data directory"),
+        "stderr: {stderr}"
+    );
+    assert!(!typo.exists(), "no directory (and no root key) was created");
+}

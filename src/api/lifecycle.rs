@@ -93,7 +93,9 @@ impl SecretMetadata {
         Self {
             arn: record.arn,
             name: record.name,
-            description: record.description,
+            // AWS stores an empty Description as none: DescribeSecret and ListSecrets leave
+            // the key out rather than answer "".
+            description: record.description.filter(|d| !d.is_empty()),
             kms_key_id: record.kms_key_id,
             secret_type: record.secret_type,
             last_changed_date: timestamp(record.last_changed_ms),

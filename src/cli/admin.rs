@@ -121,6 +121,17 @@ struct Admin {
 
 impl Admin {
     async fn open(target: &Target) -> Result<Self, String> {
+        // `serve` creates a data directory; administration only opens one. Creating it here
+        // would turn a mistyped `--data-dir` into a new, empty directory with a new root key.
+        let database = target.data_dir.join(crate::server::DATABASE_FILE);
+        if !database.exists() {
+            return Err(format!(
+                "{} is not a Strongbox data directory (no {}); start `strongbox serve --data-dir {}` once to create it",
+                target.data_dir.display(),
+                crate::server::DATABASE_FILE,
+                target.data_dir.display()
+            ));
+        }
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let source = target.root_key.source()?;
         let (dir, root) = DataDir::open(&target.data_dir, None, &source, clock.as_ref())

@@ -184,6 +184,19 @@ def test_describe_field_presence(sm, new_name):
     assert abs(desc["CreatedDate"].timestamp() - time.time()) < 300
 
 
+def test_empty_description_is_left_out(sm, new_name):
+    # AWS keeps an empty Description as none: no key in DescribeSecret or ListSecrets.
+    name = new_name()
+    sm.create_secret(Name=name, Description="")
+    assert "Description" not in sm.describe_secret(SecretId=name)
+    listed = sm.list_secrets(Filters=[{"Key": "name", "Values": [name]}])["SecretList"]
+    assert [e["Name"] for e in listed] == [name] and "Description" not in listed[0]
+    sm.update_secret(SecretId=name, Description="set")
+    assert sm.describe_secret(SecretId=name)["Description"] == "set"
+    sm.update_secret(SecretId=name, Description="")
+    assert "Description" not in sm.describe_secret(SecretId=name)
+
+
 def test_describe_tags_empty_list_after_last_untag(sm, new_name):
     name = new_name()
     sm.create_secret(Name=name, SecretString="x")
