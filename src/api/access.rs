@@ -108,6 +108,9 @@ fn add_secret_keys(keys: &mut ConditionContext, record: &SecretRecord) {
     keys.set("secretsmanager:SecretId", record.arn.as_str());
     keys.set("secretsmanager:SecretPrimaryRegion", record.region.as_str());
     keys.set("aws:ResourceAccount", record.account_id.as_str());
+    if let Some(kind) = &record.secret_type {
+        keys.set("secretsmanager:resource/Type", kind.as_str());
+    }
     if let Some(tags) = &record.tags {
         for tag in tags {
             keys.set(&format!("aws:ResourceTag/{}", tag.key), tag.value.as_str());

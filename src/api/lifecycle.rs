@@ -270,9 +270,12 @@ impl Service {
         if let Some(d) = &input.description {
             request_keys.set("secretsmanager:Description", d.as_str());
         }
-        if let Some(k) = &input.kms_key_id {
-            request_keys.set("secretsmanager:KmsKeyId", k.as_str());
-        }
+        add_key_and_type_keys(
+            &mut request_keys,
+            ctx,
+            input.kms_key_id.as_deref(),
+            input.secret_type.as_deref(),
+        );
         if let Some(t) = &input.tags {
             crate::iam::authz::add_request_tags(
                 &mut request_keys,
@@ -444,9 +447,12 @@ impl Service {
         if let Some(d) = &input.description {
             keys.set("secretsmanager:Description", d.as_str());
         }
-        if let Some(k) = &input.kms_key_id {
-            keys.set("secretsmanager:KmsKeyId", k.as_str());
-        }
+        add_key_and_type_keys(
+            &mut keys,
+            ctx,
+            input.kms_key_id.as_deref(),
+            input.secret_type.as_deref(),
+        );
         let (record, access) = self
             .resolve_with(ctx, Operation::UpdateSecret, secret_id, &keys)
             .await?;
@@ -585,6 +591,45 @@ impl Service {
     }
 }
 
+/// The request keys CreateSecret and UpdateSecret add for their `KmsKeyId` and `Type`:
+/// `secretsmanager:KmsKeyId` as sent, `secretsmanager:KmsKeyArn` when the request names the key
+/// by id or key ARN (an alias names no key until it is looked up, and authorisation runs before
+/// any lookup), and `secretsmanager:Type`. Omitted parameters leave their keys absent.
+fn add_key_and_type_keys(
+    keys: &mut ConditionContext,
+    ctx: &RequestContext,
+    kms_key_id: Option<&str>,
+    secret_type: Option<&str>,
+) {
+    if let Some(k) = kms_key_id {
+        keys.set("secretsmanager:KmsKeyId", k);
+        if let Some(arn) = kms_key_arn(&ctx.region, &ctx.caller.account_id, k) {
+            keys.set("secretsmanager:KmsKeyArn", arn);
+        }
+    }
+    if let Some(t) = secret_type {
+        keys.set("secretsmanager:Type", t);
+    }
+}
+
+/// The key ARN a `KmsKeyId` names without a lookup: a key ARN as given, a bare key id in the
+/// caller's account and region. Aliases and the empty string name none.
+fn kms_key_arn(region: &str, account: &str, kms_key_id: &str) -> Option<String> {
+    if kms_key_id.starts_with("arn:") {
+        return kms_key_id
+            .split(':')
+            .nth(5)
+            .is_some_and(|resource| resource.starts_with("key/"))
+            .then(|| kms_key_id.to_string());
+    }
+    let is_key_id = !kms_key_id.is_empty()
+        && !kms_key_id.starts_with("alias/")
+        && kms_key_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    is_key_id.then(|| format!("arn:aws:kms:{region}:{account}:key/{kms_key_id}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -595,6 +640,25 @@ mod tests {
             let s = arn_suffix().unwrap();
             assert_eq!(s.len(), 6);
             assert!(s.bytes().all(|b| b.is_ascii_alphanumeric()));
+        }
+    }
+
+    #[test]
+    fn a_kms_key_arn_is_known_only_for_key_ids_and_key_arns() {
+        let id = "1234abcd-12ab-34cd-56ef-1234567890ab";
+        let arn = format!("arn:aws:kms:eu-west-1:111122223333:key/{id}");
+        assert_eq!(
+            kms_key_arn("eu-west-1", "111122223333", id),
+            Some(arn.clone())
+        );
+        assert_eq!(kms_key_arn("us-east-1", "1", &arn), Some(arn));
+        for none in [
+            "",
+            "alias/aws/secretsmanager",
+            "arn:aws:kms:us-east-1:1:alias/aws/secretsmanager",
+            "not a key",
+        ] {
+            assert_eq!(kms_key_arn("us-east-1", "1", none), None, "{none}");
         }
     }
 }

@@ -488,6 +488,42 @@ def test_boto3_tag_conditioned_policy(root, server, new_name):
     assert tags == {"team": "blue", "owner": name}
 
 
+def test_boto3_type_and_kms_key_conditions(root, server, new_name):
+    # secretsmanager:Type and secretsmanager:KmsKeyArn on CreateSecret, and
+    # secretsmanager:resource/Type on the secret afterwards.
+    policy = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "secretsmanager:CreateSecret", "Resource": "*",
+         "Condition": {"StringEquals": {"secretsmanager:Type": "db"}}},
+        {"Effect": "Deny", "Action": "secretsmanager:CreateSecret", "Resource": "*",
+         "Condition": {"Null": {"secretsmanager:KmsKeyArn": "false"},
+                       "StringNotLike": {
+                           "secretsmanager:KmsKeyArn": "arn:aws:kms:*:*:key/allowed-*"}}},
+        {"Effect": "Allow", "Action": "secretsmanager:DescribeSecret", "Resource": "*",
+         "Condition": {"StringEquals": {"secretsmanager:resource/Type": "db"}}},
+    ]}
+    user = new_user(root, server.endpoint, ident("typed"), policy)
+    typed = new_name("typed")
+    user.sm.create_secret(Name=typed, Type="db")
+    with aws_error("AccessDeniedException"):
+        user.sm.create_secret(Name=new_name("untyped"))
+    # A key named by id that the Deny does not allow: refused before the key is looked up.
+    with aws_error("AccessDeniedException", message_re="with an explicit deny"):
+        user.sm.create_secret(Name=new_name("other-key"), Type="db",
+                              KmsKeyId="1234abcd-12ab-34cd-56ef-1234567890ab")
+    with aws_error("AccessDeniedException", message_re="with an explicit deny"):
+        user.sm.create_secret(
+            Name=new_name("other-arn"), Type="db",
+            KmsKeyId="arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab")
+    # An allowed key id passes the policy and reaches the key check (no such key here).
+    with aws_error("AccessDeniedException", "Access to KMS is not allowed"):
+        user.sm.create_secret(Name=new_name("allowed-key"), Type="db", KmsKeyId="allowed-1")
+    assert user.sm.describe_secret(SecretId=typed)["Type"] == "db"
+    plain = new_name("plain")
+    root.sm.create_secret(Name=plain)
+    with aws_error("AccessDeniedException"):
+        user.sm.describe_secret(SecretId=plain)
+
+
 def test_boto3_source_ip_condition(root, server, new_name):
     secret = new_name("ip")
     root.sm.create_secret(Name=secret, SecretString="from-loopback")
