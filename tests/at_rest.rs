@@ -832,7 +832,7 @@ fn a_root_key_from_a_passphrase_is_derived_at_every_start_and_written_nowhere() 
         )
         .unwrap();
     server.stop();
-    assert!(data.join("root.kdf").exists());
+    assert!(data.join(strongbox::server::ROOT_KDF_FILE).exists());
     assert!(!data.join(ROOT_KEY_FILE).exists());
     for file in files_in(&data) {
         let bytes = std::fs::read(&file).unwrap();
