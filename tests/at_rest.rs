@@ -1,7 +1,8 @@
 //! Encryption at rest and durability, checked on the files a stopped server leaves behind:
 //! no plaintext value (raw, base64 or hex) in any file of the data directory, the root key only
-//! in `root.key` (mode 0600), data and labels surviving a restart, and a sealed value copied
-//! onto another secret or version failing to open.
+//! in `root.key` (mode 0600) or nowhere at all (from the environment or a passphrase), data and
+//! labels surviving a restart, and a sealed value copied onto another secret or version failing
+//! to open.
 
 mod common;
 
@@ -635,56 +636,110 @@ async fn sealed_value_copied_onto_another_row_fails_to_decrypt() {
     );
 }
 
+/// The real binary, with no root key source inherited from the environment.
+#[cfg(target_os = "linux")]
+fn strongbox_command() -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_strongbox"));
+    command.env("STRONGBOX_LOG", "warn");
+    for name in [
+        "STRONGBOX_ROOT_KEY",
+        "STRONGBOX_ROOT_KEY_FILE",
+        "STRONGBOX_ROOT_PASSPHRASE",
+        "STRONGBOX_ROOT_PASSPHRASE_FILE",
+    ] {
+        command.env_remove(name);
+    }
+    command
+}
+
+/// A `strongbox serve` started by a test; killed if an assertion fails while it runs.
+#[cfg(target_os = "linux")]
+struct ServeProcess {
+    child: std::process::Child,
+    /// `http://127.0.0.1:PORT`, from the first line it printed.
+    url: String,
+}
+
+#[cfg(target_os = "linux")]
+impl ServeProcess {
+    /// Starts `command` (a `serve` on port 0) and waits for its `Listening on` line.
+    fn start(mut command: std::process::Command) -> Self {
+        use std::io::BufRead;
+        let mut child = command
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut server = Self {
+            child,
+            url: String::new(),
+        };
+        let mut first = String::new();
+        std::io::BufReader::new(stdout)
+            .read_line(&mut first)
+            .unwrap();
+        server.url = first
+            .trim()
+            .strip_prefix("Listening on ")
+            .unwrap_or_else(|| panic!("{first}"))
+            .to_string();
+        server
+    }
+
+    /// Stops it with SIGTERM and checks that it exits cleanly.
+    fn stop(mut self) {
+        let pid = rustix::process::Pid::from_raw(i32::try_from(self.child.id()).unwrap()).unwrap();
+        rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
+        assert!(self.child.wait().unwrap().success());
+    }
+}
+
+#[cfg(target_os = "linux")]
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs an offline command on `data` with `configure`'s root key source; returns whether it
+/// succeeded and its stderr.
+#[cfg(target_os = "linux")]
+fn offline(
+    data: &Path,
+    command: &[&str],
+    configure: impl FnOnce(&mut std::process::Command),
+) -> (bool, String) {
+    let mut run = strongbox_command();
+    run.args(command).arg("--data-dir").arg(data);
+    configure(&mut run);
+    let output = run.output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    (output.status.success(), stderr)
+}
+
 /// The root key from `STRONGBOX_ROOT_KEY`: the real binary serves with it, writes it nowhere,
 /// and every offline command needs it too; the process keeps its memory out of core dumps.
 #[cfg(target_os = "linux")]
 #[test]
 fn a_root_key_from_the_environment_stays_out_of_the_data_directory() {
-    use std::io::BufRead;
-    use std::process::{Command, Stdio};
     let key = "5e".repeat(32);
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let strongbox = || {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_strongbox"));
-        command
-            .env("STRONGBOX_LOG", "warn")
-            .env_remove("STRONGBOX_ROOT_KEY")
-            .env_remove("STRONGBOX_ROOT_KEY_FILE");
-        command
-    };
-    /// Kills the server if an assertion fails while it runs.
-    struct KillOnDrop(std::process::Child);
-    impl Drop for KillOnDrop {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-    let mut server = strongbox()
+    let mut serve = strongbox_command();
+    serve
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(&data)
-        .env("STRONGBOX_ROOT_KEY", &key)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = server.stdout.take().unwrap();
-    let mut server = KillOnDrop(server);
-    let mut first = String::new();
-    std::io::BufReader::new(stdout)
-        .read_line(&mut first)
-        .unwrap();
-    assert!(first.starts_with("Listening on "), "{first}");
-    let limits = std::fs::read_to_string(format!("/proc/{}/limits", server.0.id())).unwrap();
+        .env("STRONGBOX_ROOT_KEY", &key);
+    let server = ServeProcess::start(serve);
+    let limits = std::fs::read_to_string(format!("/proc/{}/limits", server.child.id())).unwrap();
     let core = limits
         .lines()
         .find(|l| l.starts_with("Max core file size"))
         .unwrap();
     let fields: Vec<&str> = core.split_whitespace().collect();
     assert_eq!(&fields[4..6], ["0", "0"], "{core}");
-    let pid = rustix::process::Pid::from_raw(i32::try_from(server.0.id()).unwrap()).unwrap();
-    rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
-    assert!(server.0.wait().unwrap().success());
+    server.stop();
 
     assert!(!data.join(ROOT_KEY_FILE).exists());
     for file in files_in(&data) {
@@ -696,33 +751,170 @@ fn a_root_key_from_the_environment_stays_out_of_the_data_directory() {
         );
     }
     // An offline command on the stopped server's directory, with `key` in STRONGBOX_ROOT_KEY.
-    let offline = |command: &[&str], key: Option<&str>| {
-        let mut run = strongbox();
-        run.args(command).arg("--data-dir").arg(&data);
-        if let Some(key) = key {
+    let with_key = |key: &str| {
+        let key = key.to_string();
+        move |run: &mut std::process::Command| {
             run.env("STRONGBOX_ROOT_KEY", key);
         }
-        let output = run.output().unwrap();
-        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-        (output.status.success(), stderr)
     };
     let list = ["account", "list"];
-    let (ok, stderr) = offline(&list, Some(&key));
+    let (ok, stderr) = offline(&data, &list, with_key(&key));
     assert!(ok, "{stderr}");
-    let (ok, stderr) = offline(&list, None);
+    let (ok, stderr) = offline(&data, &list, |_| {});
     assert!(!ok);
     assert!(stderr.contains("already initialised"), "{stderr}");
     assert!(!data.join(ROOT_KEY_FILE).exists(), "no key was made up");
-    let (_, stderr) = offline(&list, Some(&"a7".repeat(32)));
+    let (_, stderr) = offline(&data, &list, with_key(&"a7".repeat(32)));
     assert!(
         stderr.contains("the root key from STRONGBOX_ROOT_KEY does not open data directory"),
         "{stderr}"
     );
-    let (_, stderr) = offline(&list, Some(""));
+    let (_, stderr) = offline(&data, &list, with_key(""));
     assert!(
         stderr.contains("STRONGBOX_ROOT_KEY is set but empty"),
         "{stderr}"
     );
-    let (ok, stderr) = offline(&["audit", "verify"], Some(&key));
+    let (ok, stderr) = offline(&data, &["audit", "verify"], with_key(&key));
     assert!(ok, "{stderr}");
+}
+
+/// The root key from a passphrase: the real binary derives it at every start, from
+/// `STRONGBOX_ROOT_PASSPHRASE` or from a `--root-passphrase-file` (the same key either way),
+/// writes neither the passphrase nor the key anywhere, and refuses a wrong passphrase, a key
+/// in its place, and two sources at once.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_root_key_from_a_passphrase_is_derived_at_every_start_and_written_nowhere() {
+    let passphrase = format!("correct horse battery {}", uuid::Uuid::new_v4().simple());
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    // As a Docker or Kubernetes secret usually holds it: with a trailing newline.
+    let passphrase_file = dir.path().join("passphrase");
+    std::fs::write(&passphrase_file, format!("{passphrase}\n")).unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let client = |url: &str| {
+        let (id, secret) = admin_credentials(&data);
+        let config = aws_sdk_secretsmanager::Config::builder()
+            .behavior_version(aws_sdk_secretsmanager::config::BehaviorVersion::latest())
+            .region(aws_sdk_secretsmanager::config::Region::new("us-east-1"))
+            .endpoint_url(url)
+            .credentials_provider(aws_sdk_secretsmanager::config::Credentials::new(
+                id, secret, None, None, "test",
+            ))
+            .http_client(aws_smithy_http_client::Builder::new().build_http())
+            .build();
+        aws_sdk_secretsmanager::Client::from_conf(config)
+    };
+    let serve = |configure: &dyn Fn(&mut std::process::Command)| {
+        let mut command = strongbox_command();
+        command
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(&data);
+        configure(&mut command);
+        ServeProcess::start(command)
+    };
+
+    let name = unique("passphrase");
+    let marker = format!("PASSPHRASE-SEALED-{}", uuid::Uuid::new_v4().simple());
+    let server = serve(&|c| {
+        c.env("STRONGBOX_ROOT_PASSPHRASE", &passphrase);
+    });
+    runtime
+        .block_on(
+            client(&server.url)
+                .create_secret()
+                .name(&name)
+                .secret_string(&marker)
+                .send(),
+        )
+        .unwrap();
+    server.stop();
+    assert!(data.join(strongbox::server::ROOT_KDF_FILE).exists());
+    assert!(!data.join(ROOT_KEY_FILE).exists());
+    for file in files_in(&data) {
+        let bytes = std::fs::read(&file).unwrap();
+        for needle in [&passphrase, &marker] {
+            assert!(
+                !contains(&bytes, needle.as_bytes()),
+                "{needle} is in {}",
+                file.display()
+            );
+        }
+    }
+
+    // The same passphrase from a file opens it again and reads the value back.
+    let server = serve(&|c| {
+        c.arg("--root-passphrase-file").arg(&passphrase_file);
+    });
+    let value = runtime
+        .block_on(
+            client(&server.url)
+                .get_secret_value()
+                .secret_id(&name)
+                .send(),
+        )
+        .unwrap();
+    assert_eq!(value.secret_string(), Some(marker.as_str()));
+    server.stop();
+
+    let list = ["account", "list"];
+    let (ok, stderr) = offline(&data, &list, |c| {
+        c.env("STRONGBOX_ROOT_PASSPHRASE_FILE", &passphrase_file);
+    });
+    assert!(ok, "{stderr}");
+    let (ok, stderr) = offline(&data, &["audit", "verify"], |c| {
+        c.env("STRONGBOX_ROOT_PASSPHRASE", &passphrase);
+    });
+    assert!(ok, "{stderr}");
+    let refused = |configure: &dyn Fn(&mut std::process::Command), expected: &str| {
+        let (ok, stderr) = offline(&data, &list, configure);
+        assert!(!ok, "{expected}");
+        assert!(stderr.contains(expected), "{stderr}");
+        assert!(!stderr.contains(&passphrase), "{stderr}");
+    };
+    refused(
+        &|c| {
+            c.env("STRONGBOX_ROOT_PASSPHRASE", format!("{passphrase}!"));
+        },
+        "the passphrase from STRONGBOX_ROOT_PASSPHRASE does not open data directory",
+    );
+    let wrong_file = dir.path().join("wrong-passphrase");
+    std::fs::write(&wrong_file, format!("{passphrase}!\n")).unwrap();
+    refused(
+        &|c| {
+            c.arg("--root-passphrase-file").arg(&wrong_file);
+        },
+        &format!("the passphrase in {} does not open", wrong_file.display()),
+    );
+    refused(&|_| {}, "was initialised with a passphrase, not a root key");
+    refused(
+        &|c| {
+            c.env("STRONGBOX_ROOT_KEY", "5e".repeat(32));
+        },
+        "was initialised with a passphrase, not a root key",
+    );
+    refused(
+        &|c| {
+            c.env("STRONGBOX_ROOT_PASSPHRASE", &passphrase)
+                .arg("--root-passphrase-file")
+                .arg(&passphrase_file);
+        },
+        "give the root key one way only",
+    );
+    refused(
+        &|c| {
+            c.env("STRONGBOX_ROOT_PASSPHRASE", "too short");
+        },
+        "at least 12 characters",
+    );
+    refused(
+        &|c| {
+            c.env("STRONGBOX_ROOT_PASSPHRASE", "");
+        },
+        "STRONGBOX_ROOT_PASSPHRASE is set but empty",
+    );
+    assert!(!data.join(ROOT_KEY_FILE).exists(), "no key was made up");
 }

@@ -62,8 +62,9 @@ enum LogFormat {
 }
 
 /// Where the root key is, for every command that opens a data directory. The key itself may
-/// instead come from `STRONGBOX_ROOT_KEY` (64 hex characters), read from the environment only
-/// so that it never shows in `ps` or in `--help`.
+/// instead come from `STRONGBOX_ROOT_KEY` (64 hex characters), or a passphrase from
+/// `STRONGBOX_ROOT_PASSPHRASE`, each read from the environment only so that it never shows in
+/// `ps` or in `--help`.
 #[derive(Debug, clap::Args)]
 pub struct RootKeyArgs {
     /// The root key file, when it is not `root.key` in the data directory (created with mode
@@ -71,12 +72,21 @@ pub struct RootKeyArgs {
     /// the data directory.
     #[arg(long, env = "STRONGBOX_ROOT_KEY_FILE")]
     root_key_file: Option<PathBuf>,
+    /// A file holding a passphrase (one trailing newline ignored; at least 12 characters) from
+    /// which the root key is derived with Argon2id, e.g. a Docker or Kubernetes secret. The
+    /// passphrase itself may instead be in STRONGBOX_ROOT_PASSPHRASE. A data directory made
+    /// with a passphrase opens only with it.
+    #[arg(long, env = "STRONGBOX_ROOT_PASSPHRASE_FILE")]
+    root_passphrase_file: Option<PathBuf>,
 }
 
 impl RootKeyArgs {
-    /// The source these arguments and `STRONGBOX_ROOT_KEY` name.
+    /// The source these arguments, `STRONGBOX_ROOT_KEY` and `STRONGBOX_ROOT_PASSPHRASE` name.
     pub fn source(&self) -> Result<crate::server::RootKeySource, String> {
-        crate::server::RootKeySource::from_command_line(self.root_key_file.clone())
+        crate::server::RootKeySource::from_command_line(
+            self.root_key_file.clone(),
+            self.root_passphrase_file.clone(),
+        )
     }
 }
 

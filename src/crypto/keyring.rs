@@ -15,7 +15,8 @@ pub const DEFAULT_KEY_ALIAS: &str = "aws/secretsmanager";
 
 const ROOT_WRAP_PURPOSE: &[u8] = b"strongbox/root-wrap\0";
 
-/// The root key: held in a file outside the database (mode 0600), never stored in it.
+/// The root key: held in a file outside the database (mode 0600), or given in the environment
+/// or derived from a passphrase; never stored in the database.
 #[derive(Debug)]
 pub struct RootKey(AeadKey);
 
@@ -42,6 +43,14 @@ impl RootKey {
         AeadKey::new(SecretBytes::new(raw.to_vec()))
             .map(Self)
             .map_err(std::io::Error::other)
+    }
+
+    /// A root key from 32 bytes already in hand (a passphrase's derivation).
+    pub(super) fn from_secret_bytes(raw: SecretBytes) -> Result<Self, CryptoError> {
+        if raw.len() != KEY_LEN {
+            return Err(CryptoError::Malformed);
+        }
+        AeadKey::new(raw).map(Self)
     }
 
     /// Seals `plaintext` under the root key, bound to `label` (e.g. a key ARN).

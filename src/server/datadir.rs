@@ -1,17 +1,34 @@
 //! The data directory: `root.key` (mode 0600, never in the database) unless the root key is
-//! kept elsewhere ([`RootKeySource`]), `strongbox.db`, and on first start an admin access key
-//! written once to `credentials` as an AWS credentials file.
+//! kept elsewhere or derived from a passphrase ([`RootKeySource`]; then `root.kdf` holds the
+//! passphrase's salt and cost), `strongbox.db`, and on first start an admin access key written
+//! once to `credentials` as an AWS credentials file.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::clock::Clock;
-use crate::crypto::{RootKey, random_string};
+use crate::crypto::{Passphrase, PassphraseKdf, RootKey, random_string};
 use crate::store::{AccessKeyRecord, SqliteStore, Store};
 
 /// The root key file's name inside the data directory.
 pub const ROOT_KEY_FILE: &str = "root.key";
+/// The name, inside a data directory whose root key comes from a passphrase, of the file that
+/// holds the passphrase's Argon2id salt and cost (JSON, not secret).
+///
+/// A file beside `root.key` rather than a row in the database's `meta` table: the key is
+/// needed before the database is opened (and `audit verify` never opens it), the file is
+/// written under the same initialisation lock and before the database, like `root.key`, and
+/// its presence alone says, before anything else is read, that the directory wants a
+/// passphrase, so every other source is refused by name. A copy of the data directory carries
+/// it; a copy of `strongbox.db` alone does not (nor `audit.db`): back up the directory.
+pub const ROOT_KDF_FILE: &str = "root.kdf";
+/// The environment variable that holds the passphrase itself; never a flag, so that it shows
+/// neither in `ps` nor in `--help`.
+pub const ROOT_PASSPHRASE_ENV: &str = "STRONGBOX_ROOT_PASSPHRASE";
+/// The longest passphrase file read: a passphrase is a line, and a larger file is most likely
+/// the wrong one.
+const MAX_PASSPHRASE_FILE_BYTES: u64 = 64 * 1024;
 /// The generated admin credentials file's name inside the data directory.
 pub const CREDENTIALS_FILE: &str = "credentials";
 /// The SQLite database's name inside the data directory.
@@ -76,8 +93,9 @@ fn read_root_key_file(path: &Path, create: bool) -> std::io::Result<RootKey> {
 /// By default it is `root.key` inside the data directory, created there on first start. A
 /// platform team that backs the data directory up, or ships it to another machine, keeps the
 /// key elsewhere so that no secret value can be decrypted from a copy of the directory: a key
-/// file at another path (created there on first start), or the key itself from the
-/// environment, in which case it is never written anywhere.
+/// file at another path (created there on first start), the key itself from the environment,
+/// in which case it is never written anywhere, or a passphrase, stretched into the key with
+/// Argon2id (only its salt and cost are written, to `root.kdf`).
 #[derive(Clone)]
 pub enum RootKeySource {
     /// `root.key` in the data directory.
@@ -86,6 +104,14 @@ pub enum RootKeySource {
     File(PathBuf),
     /// 64 hex characters (`STRONGBOX_ROOT_KEY`); nothing is written.
     Hex(zeroize::Zeroizing<String>),
+    /// A passphrase, from `STRONGBOX_ROOT_PASSPHRASE` or read from a file
+    /// (`--root-passphrase-file`); the key is derived from it and written nowhere.
+    Passphrase {
+        /// The passphrase, already read and checked.
+        passphrase: Passphrase,
+        /// The file it was read from; `None` when it came from `STRONGBOX_ROOT_PASSPHRASE`.
+        file: Option<PathBuf>,
+    },
 }
 
 impl std::fmt::Debug for RootKeySource {
@@ -94,41 +120,142 @@ impl std::fmt::Debug for RootKeySource {
             Self::InDataDir => f.write_str("InDataDir"),
             Self::File(path) => f.debug_tuple("File").field(path).finish(),
             Self::Hex(_) => f.write_str("Hex(<redacted>)"),
+            Self::Passphrase { file, .. } => f
+                .debug_struct("Passphrase")
+                .field("passphrase", &"<redacted>")
+                .field("file", file)
+                .finish(),
+        }
+    }
+}
+
+/// What a command line gave for the root key, before it is checked and combined.
+#[derive(Default)]
+struct RootKeyGiven {
+    /// `STRONGBOX_ROOT_KEY`.
+    key: Option<zeroize::Zeroizing<String>>,
+    /// `--root-key-file`.
+    key_file: Option<PathBuf>,
+    /// `STRONGBOX_ROOT_PASSPHRASE`.
+    passphrase: Option<zeroize::Zeroizing<String>>,
+    /// `--root-passphrase-file`.
+    passphrase_file: Option<PathBuf>,
+}
+
+/// Reads a secret from the environment variable `name`. Set but empty
+/// (`STRONGBOX_ROOT_KEY=$(cat missing-file)`) is an error, not "unset": falling back would
+/// create a new key. A value that is not Unicode is wiped and refused with `not_unicode`.
+fn secret_from_env(
+    name: &str,
+    not_unicode: &str,
+) -> Result<Option<zeroize::Zeroizing<String>>, String> {
+    let Some(raw) = std::env::var_os(name) else {
+        return Ok(None);
+    };
+    match raw.into_string() {
+        Ok(text) => {
+            let text = zeroize::Zeroizing::new(text);
+            if text.trim().is_empty() {
+                return Err(format!("{name} is set but empty"));
+            }
+            Ok(Some(text))
+        }
+        Err(raw) => {
+            drop(zeroize::Zeroizing::new(raw.into_encoded_bytes()));
+            Err(format!("{name} {not_unicode}"))
+        }
+    }
+}
+
+/// Reads a passphrase file: its content with one trailing newline (`\n` or `\r\n`) removed,
+/// as `echo` or an editor leaves it in a Docker or Kubernetes secret. Every buffer is wiped.
+fn read_passphrase_file(path: &Path) -> Result<zeroize::Zeroizing<String>, String> {
+    use std::io::Read;
+    let shown = format!("passphrase file {}", path.display());
+    let file = std::fs::File::open(path).map_err(|e| format!("{shown}: {e}"))?;
+    // Room for the whole file up front, so that no reallocation leaves an unwiped copy behind.
+    let size = file.metadata().map_or(0, |m| m.len());
+    let capacity = usize::try_from(size.min(MAX_PASSPHRASE_FILE_BYTES) + 1).unwrap_or(0);
+    let mut bytes = zeroize::Zeroizing::new(Vec::with_capacity(capacity));
+    file.take(MAX_PASSPHRASE_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("{shown}: {e}"))?;
+    if bytes.len() as u64 > MAX_PASSPHRASE_FILE_BYTES {
+        return Err(format!(
+            "{shown}: larger than {MAX_PASSPHRASE_FILE_BYTES} bytes; is it the right file?"
+        ));
+    }
+    if bytes.last() == Some(&b'\n') {
+        bytes.pop();
+        if bytes.last() == Some(&b'\r') {
+            bytes.pop();
+        }
+    }
+    match String::from_utf8(std::mem::take(&mut *bytes)) {
+        Ok(text) => Ok(zeroize::Zeroizing::new(text)),
+        Err(e) => {
+            drop(zeroize::Zeroizing::new(e.into_bytes()));
+            Err(format!("{shown}: not UTF-8"))
         }
     }
 }
 
 impl RootKeySource {
     /// The source a command line asks for: `STRONGBOX_ROOT_KEY` (the key, 64 hex characters),
-    /// else `file` (`--root-key-file`), else the data directory's `root.key`. Both at once is
+    /// `key_file` (`--root-key-file`), `STRONGBOX_ROOT_PASSPHRASE` or `passphrase_file`
+    /// (`--root-passphrase-file`), else the data directory's `root.key`. Two at once are
     /// refused rather than one silently winning.
-    pub fn from_command_line(file: Option<PathBuf>) -> Result<Self, String> {
-        // Set but empty (`STRONGBOX_ROOT_KEY=$(cat missing-file)`) is an error, not "unset":
-        // falling back would write a new key into the data directory.
-        let from_env = match std::env::var_os("STRONGBOX_ROOT_KEY") {
-            None => None,
-            Some(raw) => match raw.into_string() {
-                Ok(text) => {
-                    let text = zeroize::Zeroizing::new(text);
-                    if text.trim().is_empty() {
-                        return Err("STRONGBOX_ROOT_KEY is set but empty".into());
-                    }
-                    Some(text)
-                }
-                Err(raw) => {
-                    drop(zeroize::Zeroizing::new(raw.into_encoded_bytes()));
-                    return Err("STRONGBOX_ROOT_KEY is not 64 hex characters".into());
-                }
-            },
+    pub fn from_command_line(
+        key_file: Option<PathBuf>,
+        passphrase_file: Option<PathBuf>,
+    ) -> Result<Self, String> {
+        Self::from_given(RootKeyGiven {
+            key: secret_from_env("STRONGBOX_ROOT_KEY", "is not 64 hex characters")?,
+            key_file,
+            passphrase: secret_from_env(ROOT_PASSPHRASE_ENV, "is not UTF-8")?,
+            passphrase_file,
+        })
+    }
+
+    /// Combines what was given into one source, refusing two at once and a passphrase that is
+    /// empty or too short.
+    fn from_given(given: RootKeyGiven) -> Result<Self, String> {
+        let named = [
+            ("STRONGBOX_ROOT_KEY", given.key.is_some()),
+            ("--root-key-file", given.key_file.is_some()),
+            (ROOT_PASSPHRASE_ENV, given.passphrase.is_some()),
+            ("--root-passphrase-file", given.passphrase_file.is_some()),
+        ];
+        let present: Vec<&str> = named
+            .iter()
+            .filter(|(_, given)| *given)
+            .map(|(name, _)| *name)
+            .collect();
+        if let [first, second, ..] = present[..] {
+            return Err(format!(
+                "give the root key one way only, not both {first} and {second}{}",
+                if present.len() > 2 { " (and more)" } else { "" }
+            ));
+        }
+        let passphrase = |text, file: Option<PathBuf>| {
+            let named = match &file {
+                Some(path) => format!("the passphrase in {}", path.display()),
+                None => ROOT_PASSPHRASE_ENV.to_string(),
+            };
+            Passphrase::new(text)
+                .map(|passphrase| Self::Passphrase { passphrase, file })
+                .map_err(|refused| format!("{named} {refused}"))
         };
-        match (from_env, file) {
-            (Some(_), Some(_)) => Err(
-                "give the root key either in STRONGBOX_ROOT_KEY or with --root-key-file, not both"
-                    .into(),
-            ),
-            (Some(hex), None) => Ok(Self::Hex(hex)),
-            (None, Some(path)) => Ok(Self::File(path)),
-            (None, None) => Ok(Self::InDataDir),
+        if let Some(hex) = given.key {
+            Ok(Self::Hex(hex))
+        } else if let Some(path) = given.key_file {
+            Ok(Self::File(path))
+        } else if let Some(text) = given.passphrase {
+            passphrase(text, None)
+        } else if let Some(path) = given.passphrase_file {
+            passphrase(read_passphrase_file(&path)?, Some(path))
+        } else {
+            Ok(Self::InDataDir)
         }
     }
 
@@ -138,6 +265,28 @@ impl RootKeySource {
             Self::InDataDir => data_dir.join(ROOT_KEY_FILE).display().to_string(),
             Self::File(path) => path.display().to_string(),
             Self::Hex(_) => "STRONGBOX_ROOT_KEY".into(),
+            Self::Passphrase { file: None, .. } => ROOT_PASSPHRASE_ENV.into(),
+            Self::Passphrase {
+                file: Some(path), ..
+            } => path.display().to_string(),
+        }
+    }
+
+    /// The message that refuses this key (or passphrase) for `data_dir`, whose key check it
+    /// does not open.
+    fn refusal(&self, data_dir: &Path) -> String {
+        let source = self.describe(data_dir);
+        let data_dir = data_dir.display();
+        match self {
+            Self::Passphrase { file, .. } => format!(
+                "the passphrase {} {source} does not open data directory {data_dir} (it was \
+                 initialised with another passphrase)",
+                if file.is_some() { "in" } else { "from" }
+            ),
+            _ => format!(
+                "the root key from {source} does not open data directory {data_dir} (it was \
+                 initialised with another; see --root-key-file and STRONGBOX_ROOT_KEY)"
+            ),
         }
     }
 
@@ -153,7 +302,25 @@ impl RootKeySource {
 
     fn load_or_create(&self, data_dir: &Path, create: bool) -> std::io::Result<RootKey> {
         let hint = self.describe(data_dir);
+        // A key would not open what a passphrase's key sealed: say what the directory wants
+        // rather than let the key check refuse it, or create a key file beside it.
+        if !matches!(self, Self::Passphrase { .. }) && data_dir.join(ROOT_KDF_FILE).try_exists()? {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!(
+                    "data directory {} was initialised with a passphrase, not a root key: give \
+                     the passphrase in {ROOT_PASSPHRASE_ENV} or with --root-passphrase-file",
+                    data_dir.display()
+                ),
+            ));
+        }
         let path = match self {
+            Self::Passphrase { passphrase, .. } => {
+                let kdf = passphrase_kdf(data_dir, create)?;
+                return kdf
+                    .derive(passphrase)
+                    .map_err(|e| std::io::Error::other(format!("{hint}: {e}")));
+            }
             Self::Hex(text) => {
                 return RootKey::from_hex(text.trim())
                     .map_err(|e| std::io::Error::new(e.kind(), format!("{hint}: {e}")));
@@ -183,6 +350,49 @@ impl RootKeySource {
     }
 }
 
+/// The Argon2id parameters of `data_dir` (its `root.kdf`); when it has none, is new and
+/// `create` is set, fresh ones, written there before the database exists. A directory that
+/// already holds a database or `root.key` without them was made with a root key, and is
+/// refused rather than given a passphrase's key.
+fn passphrase_kdf(data_dir: &Path, create: bool) -> std::io::Result<PassphraseKdf> {
+    let path = data_dir.join(ROOT_KDF_FILE);
+    let shown = path.display();
+    match std::fs::read_to_string(&path) {
+        Ok(text) => PassphraseKdf::parse(&text).map_err(|e| {
+            std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{shown}: {e}"))
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if data_dir.join(DATABASE_FILE).try_exists()?
+                || data_dir.join(ROOT_KEY_FILE).try_exists()?
+            {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    format!(
+                        "data directory {} was initialised with a root key, not a passphrase \
+                         (it has no {ROOT_KDF_FILE}): open it with its key (its {ROOT_KEY_FILE}, \
+                         --root-key-file or STRONGBOX_ROOT_KEY)",
+                        data_dir.display()
+                    ),
+                ));
+            }
+            if !create {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    format!(
+                        "data directory {} is not initialised (no {ROOT_KDF_FILE})",
+                        data_dir.display()
+                    ),
+                ));
+            }
+            let kdf = PassphraseKdf::generate().map_err(std::io::Error::other)?;
+            write_private_file(&path, &format!("{}\n", kdf.to_text()))
+                .map_err(|e| std::io::Error::new(e.kind(), format!("{shown}: {e}")))?;
+            Ok(kdf)
+        }
+        Err(e) => Err(std::io::Error::new(e.kind(), format!("{shown}: {e}"))),
+    }
+}
+
 /// Label of the value that proves a root key is the data directory's own.
 const ROOT_KEY_CHECK_LABEL: &str = "strongbox:root-key-check";
 /// Where that value is kept (`meta`).
@@ -209,19 +419,13 @@ async fn lock_for_init(dir: &Path) -> std::io::Result<std::fs::File> {
 /// wrong key. A new directory keeps a value sealed under its key. A directory from before that
 /// value existed is checked against its access keys, sealed under the same key; it is given
 /// the value only once a key has passed that check, so a wrong key is never recorded as right.
+/// `refusal` is the message that refuses the key, naming where it came from.
 async fn check_root_key(
     store: &dyn Store,
     root: &RootKey,
-    source: &str,
-    path: &Path,
+    refusal: &str,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let wrong = || {
-        format!(
-            "the root key from {source} does not open data directory {} (it was initialised \
-             with another; see --root-key-file and STRONGBOX_ROOT_KEY)",
-            path.display()
-        )
-    };
+    let wrong = || refusal.to_string();
     let opens = |sealed_hex: &str| {
         hex::decode(sealed_hex)
             .ok()
@@ -288,15 +492,15 @@ impl DataDir {
         // Two processes opening a new directory at once would both create the root key and
         // both run the first migrations: initialisation runs under a lock, one at a time.
         let _init = lock_for_init(path).await?;
-        let root_key = root_key_source.load(path)?;
+        // A passphrase takes a fraction of a second of CPU to stretch: off the async workers.
+        let root_key = {
+            let (source, path) = (root_key_source.clone(), path.to_path_buf());
+            tokio::task::spawn_blocking(move || source.load(&path))
+                .await
+                .map_err(std::io::Error::other)??
+        };
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path.join(DATABASE_FILE))?);
-        check_root_key(
-            store.as_ref(),
-            &root_key,
-            &root_key_source.describe(path),
-            path,
-        )
-        .await?;
+        check_root_key(store.as_ref(), &root_key, &root_key_source.refusal(path)).await?;
         let proposed = match account_id {
             Some(id) => id.to_string(),
             None => random_from(b"0123456789", 12)?,
@@ -468,5 +672,234 @@ mod tests {
     fn the_key_never_shows_in_debug_output() {
         let shown = format!("{:?}", hex_key('c'));
         assert!(!shown.contains("ccc"), "{shown}");
+        let shown = format!("{:?}", passphrase(PASSPHRASE));
+        assert!(!shown.contains("horse"), "{shown}");
+        assert!(shown.contains("redacted"), "{shown}");
+    }
+
+    const PASSPHRASE: &str = "correct horse battery staple";
+
+    fn passphrase(text: &str) -> RootKeySource {
+        RootKeySource::Passphrase {
+            passphrase: Passphrase::new(zeroize::Zeroizing::new(text.to_string())).unwrap(),
+            file: None,
+        }
+    }
+
+    /// Every regular file under `dir`, recursively.
+    fn files_under(dir: &Path) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for entry in std::fs::read_dir(&d).unwrap() {
+                let entry = entry.unwrap();
+                if entry.file_type().unwrap().is_dir() {
+                    stack.push(entry.path());
+                } else {
+                    out.push(entry.path());
+                }
+            }
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn a_passphrase_opens_the_directory_it_made_and_is_written_nowhere() {
+        let data = tempfile::tempdir().unwrap();
+        let dir = data.path().join("d");
+        open_with(&dir, &passphrase(PASSPHRASE)).await.unwrap();
+        assert!(dir.join(ROOT_KDF_FILE).exists());
+        assert!(!dir.join(ROOT_KEY_FILE).exists(), "no key file was made");
+        open_with(&dir, &passphrase(PASSPHRASE)).await.unwrap();
+        // Commands that only read the directory derive the same key.
+        let key = passphrase(PASSPHRASE).load_existing(&dir).unwrap();
+        let store = SqliteStore::open(&dir.join(DATABASE_FILE)).unwrap();
+        check_root_key(&store, &key, "refused").await.unwrap();
+        for file in files_under(&dir) {
+            let bytes = std::fs::read(&file).unwrap();
+            assert!(
+                !bytes
+                    .windows(PASSPHRASE.len())
+                    .any(|w| w == PASSPHRASE.as_bytes()),
+                "the passphrase is in {}",
+                file.display()
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_wrong_passphrase_or_an_edited_salt_is_refused() {
+        let data = tempfile::tempdir().unwrap();
+        let dir = data.path().join("d");
+        open_with(&dir, &passphrase(PASSPHRASE)).await.unwrap();
+        let err = open_with(&dir, &passphrase("correct horse battery stapler"))
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(
+                "the passphrase from STRONGBOX_ROOT_PASSPHRASE does not open data directory"
+            ),
+            "{err}"
+        );
+        // Another salt stretches the right passphrase into another key.
+        let kdf_path = dir.join(ROOT_KDF_FILE);
+        let text = std::fs::read_to_string(&kdf_path).unwrap();
+        let mut json: serde_json::Value = serde_json::from_str(&text).unwrap();
+        json["salt"] = "00".repeat(16).into();
+        std::fs::write(&kdf_path, json.to_string()).unwrap();
+        let err = open_with(&dir, &passphrase(PASSPHRASE))
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("does not open data directory"), "{err}");
+        // Parameters edited below the minimum are refused before any derivation.
+        json["memory_kib"] = 8.into();
+        std::fs::write(&kdf_path, json.to_string()).unwrap();
+        let err = open_with(&dir, &passphrase(PASSPHRASE))
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("memory_kib"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_passphrase_never_opens_a_key_directory_nor_a_key_a_passphrase_directory() {
+        let data = tempfile::tempdir().unwrap();
+        // Directories made with root.key and with STRONGBOX_ROOT_KEY refuse a passphrase, and
+        // are given no passphrase parameters.
+        for (name, made_with) in [("in-dir", RootKeySource::InDataDir), ("hex", hex_key('a'))] {
+            let dir = data.path().join(name);
+            open_with(&dir, &made_with).await.unwrap();
+            let err = open_with(&dir, &passphrase(PASSPHRASE))
+                .await
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("was initialised with a root key, not a passphrase"),
+                "{name}: {err}"
+            );
+            let err = passphrase(PASSPHRASE)
+                .load_existing(&dir)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("not a passphrase"), "{name}: {err}");
+            assert!(!dir.join(ROOT_KDF_FILE).exists(), "{name}");
+            open_with(&dir, &made_with).await.unwrap();
+        }
+        // A passphrase directory refuses every kind of key, and is given no key file.
+        let dir = data.path().join("passphrase");
+        open_with(&dir, &passphrase(PASSPHRASE)).await.unwrap();
+        let outside = data.path().join("outside.key");
+        for key in [
+            RootKeySource::InDataDir,
+            RootKeySource::File(outside.clone()),
+            hex_key('a'),
+        ] {
+            let err = open_with(&dir, &key).await.unwrap_err().to_string();
+            assert!(
+                err.contains("was initialised with a passphrase, not a root key"),
+                "{key:?}: {err}"
+            );
+            assert!(err.contains("STRONGBOX_ROOT_PASSPHRASE"), "{err}");
+            let err = key.load_existing(&dir).unwrap_err().to_string();
+            assert!(err.contains("with a passphrase"), "{key:?}: {err}");
+        }
+        assert!(!dir.join(ROOT_KEY_FILE).exists());
+        assert!(!outside.exists());
+        open_with(&dir, &passphrase(PASSPHRASE)).await.unwrap();
+    }
+
+    fn given_passphrase_file(content: &[u8]) -> Result<RootKeySource, String> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("passphrase");
+        std::fs::write(&path, content).unwrap();
+        RootKeySource::from_given(RootKeyGiven {
+            passphrase_file: Some(path),
+            ..RootKeyGiven::default()
+        })
+    }
+
+    #[test]
+    fn one_source_at_a_time_and_a_passphrase_of_at_least_twelve_characters() {
+        let text = |t: &str| Some(zeroize::Zeroizing::new(t.to_string()));
+        let path = || Some(PathBuf::from("/nonexistent/strongbox-test"));
+        for given in [
+            RootKeyGiven {
+                key: text(&"a".repeat(64)),
+                passphrase: text(PASSPHRASE),
+                ..RootKeyGiven::default()
+            },
+            RootKeyGiven {
+                key_file: path(),
+                passphrase_file: path(),
+                ..RootKeyGiven::default()
+            },
+            RootKeyGiven {
+                passphrase: text(PASSPHRASE),
+                passphrase_file: path(),
+                ..RootKeyGiven::default()
+            },
+        ] {
+            let err = RootKeySource::from_given(given).unwrap_err();
+            assert!(err.contains("give the root key one way only"), "{err}");
+            assert!(!err.contains("horse"), "{err}");
+        }
+        let err = RootKeySource::from_given(RootKeyGiven {
+            passphrase: text("short pass"),
+            ..RootKeyGiven::default()
+        })
+        .unwrap_err();
+        assert!(
+            err.starts_with("STRONGBOX_ROOT_PASSPHRASE is too short") && err.contains("12"),
+            "{err}"
+        );
+        assert!(!err.contains("short pass"), "{err}");
+        assert!(matches!(
+            RootKeySource::from_given(RootKeyGiven::default()),
+            Ok(RootKeySource::InDataDir)
+        ));
+    }
+
+    #[test]
+    fn a_passphrase_file_loses_one_trailing_newline_and_nothing_else() {
+        let read = |content: &[u8]| match given_passphrase_file(content) {
+            Ok(RootKeySource::Passphrase {
+                passphrase,
+                file: Some(_),
+            }) => passphrase,
+            other => panic!("{other:?}"),
+        };
+        let kdf = PassphraseKdf::generate().unwrap();
+        let sealed = kdf
+            .derive(&read(format!("{PASSPHRASE}\n").as_bytes()))
+            .unwrap()
+            .wrap("label", b"x")
+            .unwrap();
+        for same in [PASSPHRASE.to_string(), format!("{PASSPHRASE}\r\n")] {
+            let key = kdf.derive(&read(same.as_bytes())).unwrap();
+            assert!(key.unwrap("label", &sealed).is_ok(), "{same:?}");
+        }
+        // Only one newline goes: a second one is part of the passphrase.
+        let key = kdf
+            .derive(&read(format!("{PASSPHRASE}\n\n").as_bytes()))
+            .unwrap();
+        assert!(key.unwrap("label", &sealed).is_err());
+
+        for (content, expected) in [
+            (&b""[..], "is empty"),
+            (b"\n", "is empty"),
+            (b"eleven char\n", "at least 12 characters"),
+            (b"\xff\xfe not unicode at all", "not UTF-8"),
+        ] {
+            let err = given_passphrase_file(content).unwrap_err();
+            assert!(err.contains(expected), "{content:?}: {err}");
+        }
+        let err = RootKeySource::from_given(RootKeyGiven {
+            passphrase_file: Some(PathBuf::from("/nonexistent/strongbox-passphrase")),
+            ..RootKeyGiven::default()
+        })
+        .unwrap_err();
+        assert!(err.contains("/nonexistent/strongbox-passphrase"), "{err}");
     }
 }

@@ -17,7 +17,9 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
-pub use datadir::{CREDENTIALS_FILE, DATABASE_FILE, DataDir, ROOT_KEY_FILE, RootKeySource};
+pub use datadir::{
+    CREDENTIALS_FILE, DATABASE_FILE, DataDir, ROOT_KDF_FILE, ROOT_KEY_FILE, RootKeySource,
+};
 
 use crate::api::Service;
 use crate::audit::{AuditConfig, AuditLog};

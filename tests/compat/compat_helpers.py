@@ -264,6 +264,8 @@ def start_server(
     # Tests expect the default key file in the data directory.
     env.pop("STRONGBOX_ROOT_KEY", None)
     env.pop("STRONGBOX_ROOT_KEY_FILE", None)
+    env.pop("STRONGBOX_ROOT_PASSPHRASE", None)
+    env.pop("STRONGBOX_ROOT_PASSPHRASE_FILE", None)
     if bootstrap:
         env["STRONGBOX_BOOTSTRAP_ACCESS_KEY_ID"] = ACCESS_KEY
         env["STRONGBOX_BOOTSTRAP_SECRET_ACCESS_KEY"] = SECRET_KEY
