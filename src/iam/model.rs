@@ -182,6 +182,9 @@ pub struct SessionDoc {
     /// Session tags.
     #[serde(default)]
     pub tags: Vec<Tag>,
+    /// The keys of `tags` that pass on to the sessions this one assumes (role chaining).
+    #[serde(default)]
+    pub transitive_tag_keys: Vec<String>,
     /// SourceIdentity, if set.
     #[serde(default)]
     pub source_identity: Option<String>,

@@ -6,7 +6,7 @@ use super::model::{
     ManagedPolicyDoc, PolicyVersionDoc, RoleDoc, UserDoc, check_path, iam_arn, kind, name_key,
     parse_iam_arn,
 };
-use super::query::{QueryError, Xml, encode_policy_document, timestamp};
+use super::query::{QueryError, Xml, check_duplicate_tag_keys, encode_policy_document, timestamp};
 use super::{
     IamService, Owner, Params, object, paginate, parse_policy, store_error, write_truncation,
 };
@@ -161,9 +161,38 @@ fn no_such_version(arn: &str, version_id: &str) -> QueryError {
 /// Checks a policy ARN's shape with IAM's error.
 fn check_policy_arn(arn: &str) -> Result<(), QueryError> {
     if parse_iam_arn(arn, "policy").is_none() {
-        return Err(QueryError::validation("Invalid ARN:  Could not be parsed!"));
+        return Err(QueryError::validation(format!("ARN {arn} is not valid.")));
     }
     Ok(())
+}
+
+/// A `VersionId` from the request, checked against IAM's pattern `v[1-9][0-9]*(\.[A-Za-z0-9-]*)?`.
+fn version_id_param(p: &Params) -> Result<&str, QueryError> {
+    let id = p.required("VersionId")?;
+    let valid = id.strip_prefix('v').is_some_and(|rest| {
+        let (number, suffix) = rest.split_once('.').unwrap_or((rest, ""));
+        number.starts_with(|c: char| ('1'..='9').contains(&c))
+            && number.bytes().all(|b| b.is_ascii_digit())
+            && suffix
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    });
+    if !valid {
+        return Err(QueryError::validation(
+            "1 validation error detected: Value at 'versionId' failed to satisfy constraint: \
+             Member must satisfy regular expression pattern: v[1-9][0-9]*(\\.[A-Za-z0-9-]*)?",
+        ));
+    }
+    Ok(id)
+}
+
+/// A missing policy, as the version operations report it: the version named is what does not
+/// exist.
+fn as_missing_version(e: QueryError, p: &Params, version_id: &str) -> QueryError {
+    match p.get("PolicyArn") {
+        Some(arn) if e.code == "NoSuchEntity" => no_such_version(arn, version_id),
+        _ => e,
+    }
 }
 
 impl IamService {
@@ -199,6 +228,29 @@ impl IamService {
                 "Policy {arn} does not exist or is not attachable."
             )))
         }
+    }
+
+    /// Checks that `arn` names a policy a permissions boundary may be: as
+    /// [`require_attachable`](Self::require_attachable), with IAM's words for a boundary.
+    pub(super) async fn require_boundary(
+        &self,
+        account: &str,
+        arn: &str,
+    ) -> Result<String, QueryError> {
+        if parse_iam_arn(arn, "policy").is_none() {
+            return Err(QueryError::invalid_input(format!(
+                "ARN {arn} is not valid."
+            )));
+        }
+        self.require_attachable(account, arn).await.map_err(|e| {
+            if e.code == "NoSuchEntity" {
+                QueryError::no_such_entity(format!(
+                    "Scope ARN: {arn} does not exist or is not attachable."
+                ))
+            } else {
+                e
+            }
+        })
     }
 
     /// How many users and roles in `account` have `arn` attached.
@@ -407,6 +459,7 @@ impl IamService {
         let path = check_path(p.get("Path"))?;
         let description = p.get("Description");
         let tags = p.tags("Tags")?;
+        check_duplicate_tag_keys(&tags, false)?;
         let account = &ctx.caller.account_id;
         let arn = iam_arn(account, "policy", &path, name);
         self.authorize(ctx, "iam:CreatePolicy", &arn)?;
@@ -446,6 +499,8 @@ impl IamService {
         x.open("Policy");
         let mut view = customer_view(&policy, 0);
         view.tags = (!policy.tags.is_empty()).then_some(policy.tags.as_slice());
+        // AWS shows a policy's Description in GetPolicy only, not in CreatePolicy's answer.
+        view.description = None;
         write_policy(&mut x, &view);
         x.close("Policy");
         Ok(Some(x.finish()))
@@ -627,11 +682,13 @@ impl IamService {
         let (page, marker) = paginate(rows, p)?;
         let mut x = Xml::new();
         x.members("Policies", &page, |x, (arn, n, c, a)| {
-            let view = match (c, a) {
+            let mut view = match (c, a) {
                 (Some(c), _) => customer_view(c, *n),
                 (None, Some(a)) => aws_view(a, arn, *n),
                 (None, None) => return,
             };
+            // ListPolicies leaves descriptions out, as AWS does.
+            view.description = None;
             write_policy(x, &view);
         });
         write_truncation(&mut x, marker);
@@ -686,10 +743,11 @@ impl IamService {
         ctx: &RequestContext,
         p: &Params,
     ) -> Result<Option<String>, QueryError> {
-        let version_id = p.required("VersionId")?;
+        let version_id = version_id_param(p)?;
         let (arn, policy) = self
             .authorized_policy(ctx, "iam:GetPolicyVersion", p)
-            .await?;
+            .await
+            .map_err(|e| as_missing_version(e, p, version_id))?;
         let not_found = || no_such_version(&arn, version_id);
         let (document, is_default, created) = match &policy {
             Ok(policy) => {
@@ -756,7 +814,7 @@ impl IamService {
         ctx: &RequestContext,
         p: &Params,
     ) -> Result<Option<String>, QueryError> {
-        let version_id = p.required("VersionId")?;
+        let version_id = version_id_param(p)?;
         let (arn, mut policy) = self
             .customer_policy_to_change(ctx, "iam:DeletePolicyVersion", p)
             .await?;
@@ -779,10 +837,11 @@ impl IamService {
         ctx: &RequestContext,
         p: &Params,
     ) -> Result<Option<String>, QueryError> {
-        let version_id = p.required("VersionId")?;
+        let version_id = version_id_param(p)?;
         let (arn, mut policy) = self
             .customer_policy_to_change(ctx, "iam:SetDefaultPolicyVersion", p)
-            .await?;
+            .await
+            .map_err(|e| as_missing_version(e, p, version_id))?;
         if !policy.versions.iter().any(|v| v.version_id == version_id) {
             return Err(no_such_version(&arn, version_id));
         }

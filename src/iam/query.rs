@@ -52,6 +52,78 @@ pub fn length_violation(path: &str, value: &str, min: usize, max: usize) -> Opti
     )))
 }
 
+/// The most tags an IAM resource, or one request, may carry.
+const MAX_TAGS: usize = 50;
+/// IAM's pattern for tag keys, as its messages print it; values may also be empty.
+const TAG_KEY_PATTERN: &str = r"[\p{L}\p{Z}\p{N}_.:/=+\-@]+";
+const TAG_VALUE_PATTERN: &str = r"[\p{L}\p{Z}\p{N}_.:/=+\-@]*";
+
+/// The constraint a tag key or value (`min` 1 or 0 characters) breaks, if any: its length
+/// first, then IAM's character pattern (letters, separators, numbers and `_.:/=+-@`).
+fn tag_text_violation(text: &str, min: usize, max: usize) -> Option<String> {
+    let n = text.chars().count();
+    if n < min {
+        return Some(format!(
+            "Member must have length greater than or equal to {min}"
+        ));
+    }
+    if n > max {
+        return Some(format!(
+            "Member must have length less than or equal to {max}"
+        ));
+    }
+    let allowed = |c: char| {
+        c.is_alphabetic()
+            || c.is_numeric()
+            || (c.is_whitespace() && !c.is_control())
+            || "_.:/=+-@".contains(c)
+    };
+    if text.chars().all(allowed) {
+        return None;
+    }
+    let pattern = if min == 0 {
+        TAG_VALUE_PATTERN
+    } else {
+        TAG_KEY_PATTERN
+    };
+    Some(format!(
+        "Member must satisfy regular expression pattern: {pattern}"
+    ))
+}
+
+/// Coral's message for a list of broken constraints: `N validation error(s) detected: a; b`.
+fn coral_message(errors: &[String]) -> Option<String> {
+    match errors.len() {
+        0 => None,
+        1 => Some(format!("1 validation error detected: {}", errors[0])),
+        n => Some(format!(
+            "{n} validation errors detected: {}",
+            errors.join("; ")
+        )),
+    }
+}
+
+/// Refuses a request whose tags repeat a key. Users and roles compare keys without regard to
+/// case, and say so; managed policies compare them exactly.
+pub fn check_duplicate_tag_keys(tags: &[Tag], case_insensitive: bool) -> Result<(), QueryError> {
+    let mut seen = std::collections::HashSet::new();
+    let repeated = !tags.iter().all(|t| {
+        seen.insert(if case_insensitive {
+            t.key.to_lowercase()
+        } else {
+            t.key.clone()
+        })
+    });
+    if !repeated {
+        return Ok(());
+    }
+    Err(QueryError::invalid_input(if case_insensitive {
+        "Duplicate tag keys found. Please note that Tag keys are case insensitive."
+    } else {
+        "Duplicate tag keys found."
+    }))
+}
+
 impl Params {
     /// Parses an `application/x-www-form-urlencoded` body (or a query string). `None` if a
     /// component is not valid UTF-8 after decoding.
@@ -140,37 +212,78 @@ impl Params {
             .collect()
     }
 
-    /// `Tags.member.N.Key` / `.Value` pairs, validated as IAM validates them.
+    /// `Tags.member.N.Key` / `.Value` pairs, validated as IAM validates them: every broken
+    /// constraint is reported, in one Coral message, without the tag's text (IAM leaves the
+    /// value out of tag errors).
     pub fn tags(&self, name: &str) -> Result<Vec<Tag>, QueryError> {
+        let list = lower_first(name);
+        let mut errors = Vec::new();
         let mut tags = Vec::new();
-        for (i, fields) in self
-            .struct_list(name, &["Key", "Value"])
-            .into_iter()
-            .enumerate()
-        {
-            let member = format!("{}.{}.member", lower_first(name), i + 1);
-            let key = fields[0].clone().ok_or_else(|| {
-                QueryError::validation(format!(
-                    "1 validation error detected: Value null at '{member}.key' failed to \
-                     satisfy constraint: Member must not be null"
-                ))
-            })?;
+        let members = self.struct_list(name, &["Key", "Value"]);
+        if members.len() > MAX_TAGS {
+            errors.push(format!(
+                "Value at '{list}' failed to satisfy constraint: Member must have length less \
+                 than or equal to {MAX_TAGS}"
+            ));
+        }
+        for (i, fields) in members.into_iter().enumerate() {
+            let member = format!("{list}.{}.member", i + 1);
             let value = fields[1].clone().unwrap_or_default();
-            if let Some(e) = length_violation(&format!("{member}.key"), &key, 1, 128)
-                .or_else(|| length_violation(&format!("{member}.value"), &value, 0, 256))
-            {
-                return Err(e);
+            match fields[0].clone() {
+                None => errors.push(format!(
+                    "Value null at '{member}.key' failed to satisfy constraint: Member must \
+                     not be null"
+                )),
+                Some(key) => {
+                    if let Some(broken) = tag_text_violation(&key, 1, 128) {
+                        errors.push(format!(
+                            "Value at '{member}.key' failed to satisfy constraint: {broken}"
+                        ));
+                    }
+                    tags.push(Tag {
+                        key,
+                        value: value.clone(),
+                    });
+                }
             }
-            tags.push(Tag { key, value });
+            if let Some(broken) = tag_text_violation(&value, 0, 256) {
+                errors.push(format!(
+                    "Value at '{member}.value' failed to satisfy constraint: {broken}"
+                ));
+            }
         }
-        if tags.len() > 50 {
-            return Err(QueryError::validation(format!(
-                "1 validation error detected: Value at '{}' failed to satisfy constraint: \
-                 Member must have length less than or equal to 50",
-                lower_first(name)
-            )));
+        match coral_message(&errors) {
+            Some(message) => Err(QueryError::validation(message)),
+            None => Ok(tags),
         }
-        Ok(tags)
+    }
+
+    /// `TagKeys.member.N` of an untag call, validated as IAM validates them: at most 50, and
+    /// each a valid tag key (one error per key that is not).
+    pub fn tag_keys(&self, name: &str) -> Result<Vec<String>, QueryError> {
+        let list = lower_first(name);
+        let keys = self.list(name);
+        let mut errors = Vec::new();
+        if keys.len() > MAX_TAGS {
+            errors.push(format!(
+                "Value at '{list}' failed to satisfy constraint: Member must have length less \
+                 than or equal to {MAX_TAGS}"
+            ));
+        }
+        for key in &keys {
+            if tag_text_violation(key, 1, 128).is_some() {
+                errors.push(format!(
+                    "Value at '{list}' failed to satisfy constraint: Member must satisfy \
+                     constraint: [Member must have length less than or equal to 128, Member \
+                     must have length greater than or equal to 1, Member must satisfy regular \
+                     expression pattern: {TAG_KEY_PATTERN}, Member must not be null]"
+                ));
+            }
+        }
+        match coral_message(&errors) {
+            Some(message) => Err(QueryError::validation(message)),
+            None => Ok(keys),
+        }
     }
 
     /// An optional boolean (`true`/`false`).
@@ -477,15 +590,30 @@ mod tests {
                 "Tags.member.1.Key=a&Tags.member.1.Value=1&Tags.member.2.Key=b&\
                  Tags.member.2.Value={long_value}"
             )),
-            format!(
-                "1 validation error detected: Value '{long_value}' at 'tags.2.member.value' \
-                 failed to satisfy constraint: Member must have length less than or equal to 256"
-            )
+            "1 validation error detected: Value at 'tags.2.member.value' failed to satisfy \
+             constraint: Member must have length less than or equal to 256"
         );
         assert_eq!(
             message("Tags.member.1.Key=&Tags.member.1.Value=1".into()),
-            "1 validation error detected: Value '' at 'tags.1.member.key' failed to satisfy \
+            "1 validation error detected: Value at 'tags.1.member.key' failed to satisfy \
              constraint: Member must have length greater than or equal to 1"
+        );
+        assert_eq!(
+            message("Tags.member.1.Key=bad!key&Tags.member.1.Value=also%23bad".into()),
+            "2 validation errors detected: Value at 'tags.1.member.key' failed to satisfy \
+             constraint: Member must satisfy regular expression pattern: \
+             [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+; Value at 'tags.1.member.value' failed to \
+             satisfy constraint: Member must satisfy regular expression pattern: \
+             [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*"
+        );
+        assert!(
+            Params::parse(
+                "Tags.member.1.Key=caf%C3%A9 team:a/b=c+d-e@f_g.h&Tags.member.1.Value=".as_bytes()
+            )
+            .unwrap()
+            .tags("Tags")
+            .is_ok(),
+            "letters, spaces and IAM's punctuation are allowed"
         );
     }
 

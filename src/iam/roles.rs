@@ -2,7 +2,7 @@
 
 use super::authz::{request_tag_keys, tag_keys_key};
 use super::model::{self, RoleDoc, check_name, check_path, iam_arn, kind, name_key};
-use super::query::{QueryError, Xml, encode_policy_document, timestamp};
+use super::query::{QueryError, Xml, check_duplicate_tag_keys, encode_policy_document, timestamp};
 use super::users::check_tag_count;
 use super::{IamService, Params, object, paginate, parse_policy, store_error, write_truncation};
 use crate::api::RequestContext;
@@ -123,6 +123,7 @@ impl IamService {
             .int("MaxSessionDuration", 3600, 43200)?
             .unwrap_or(DEFAULT_MAX_SESSION);
         let tags = p.tags("Tags")?;
+        check_duplicate_tag_keys(&tags, true)?;
         let account = &ctx.caller.account_id;
         let arn = iam_arn(account, "role", &path, name);
         let request = request_tag_keys(&tags);
@@ -132,7 +133,7 @@ impl IamService {
         }
         parse_trust_policy(trust)?;
         let boundary = match p.get("PermissionsBoundary") {
-            Some(b) => Some(self.require_attachable(account, b).await?),
+            Some(b) => Some(self.require_boundary(account, b).await?),
             None => None,
         };
         let role = RoleDoc {
@@ -253,6 +254,7 @@ impl IamService {
     ) -> Result<Option<String>, QueryError> {
         let name = p.required("RoleName")?;
         let tags = p.tags("Tags")?;
+        check_duplicate_tag_keys(&tags, true)?;
         let mut role = self
             .authorized_role_with(ctx, "iam:TagRole", name, &request_tag_keys(&tags))
             .await?;
@@ -268,7 +270,7 @@ impl IamService {
         p: &Params,
     ) -> Result<Option<String>, QueryError> {
         let name = p.required("RoleName")?;
-        let keys = p.list("TagKeys");
+        let keys = p.tag_keys("TagKeys")?;
         let mut role = self
             .authorized_role_with(ctx, "iam:UntagRole", name, &tag_keys_key(&keys))
             .await?;

@@ -167,7 +167,7 @@ impl IamService {
         let Some((role_account, _, role_name)) = parse_iam_arn(role_arn, "role") else {
             return Err(QueryError::validation(format!("{role_arn} is invalid")));
         };
-        let tags = p.tags("Tags")?;
+        let mut tags = p.tags("Tags")?;
         let mut seen = std::collections::HashSet::new();
         if !tags.iter().all(|t| seen.insert(t.key.to_ascii_lowercase())) {
             return Err(QueryError::new(
@@ -186,6 +186,34 @@ impl IamService {
                 "InvalidParameterValue",
                 "The specified transitive tag key must be included in the requested tags.",
             ));
+        }
+        let mut transitive = transitive;
+        // A session assumed from a session keeps the caller's transitive tags, and may not
+        // set them again (role chaining).
+        if ctx.caller.kind == PrincipalKind::AssumedRole {
+            let caller_session: Option<SessionDoc> = self
+                .load(
+                    &ctx.caller.account_id,
+                    kind::SESSION,
+                    &ctx.caller.access_key_id,
+                )
+                .await?;
+            if let Some(caller_session) = caller_session {
+                let inherited = inherited_transitive_tags(&caller_session);
+                if tags
+                    .iter()
+                    .any(|t| inherited.iter().any(|i| i.key.eq_ignore_ascii_case(&t.key)))
+                {
+                    return Err(QueryError::new(
+                        400,
+                        "InvalidParameterValue",
+                        "One of the specified transitive tag keys can't be set because it \
+                         conflicts with a transitive tag key from the calling session.",
+                    ));
+                }
+                transitive.extend(inherited.iter().map(|t| t.key.clone()));
+                tags.extend(inherited);
+            }
         }
         let session_policy = match p.get("Policy") {
             Some(text) => {
@@ -331,6 +359,7 @@ impl IamService {
             policy: session_policy,
             policy_arns,
             tags,
+            transitive_tag_keys: transitive,
             source_identity: p.get("SourceIdentity").map(str::to_string),
         };
         role.last_used_ms = Some(ctx.now);
@@ -363,6 +392,9 @@ impl IamService {
             .text("AssumedRoleId", &assumed_id)
             .text("Arn", &assumed_arn)
             .close("AssumedRoleUser");
+        if let Some(size) = packed_policy_size(p) {
+            x.text("PackedPolicySize", &size.to_string());
+        }
         if let Some(source) = &session.source_identity {
             x.text("SourceIdentity", source);
         }
@@ -531,3 +563,51 @@ mod tests {
         assert_eq!(ROOT_SESSION_MAX_DURATION, 3600);
     }
 }
+
+/// The tags of `session` that its transitive keys name: what a session assumed from it
+/// inherits.
+fn inherited_transitive_tags(session: &SessionDoc) -> Vec<crate::model::Tag> {
+    session
+        .tags
+        .iter()
+        .filter(|t| {
+            session
+                .transitive_tag_keys
+                .iter()
+                .any(|k| k.eq_ignore_ascii_case(&t.key))
+        })
+        .cloned()
+        .collect()
+}
+
+/// AssumeRole's `PackedPolicySize`, present when the request passes session policies or tags
+/// (as on AWS): the percentage of the session's packed budget they fill. AWS packs them into a
+/// compressed form it does not document, so this is an estimate of the same measure: their
+/// text without whitespace (policy, policy ARNs, tag keys and values) against a budget of
+/// 4,096 characters, about what 2,048 compressed bytes hold. At least 1, at most 100.
+fn packed_policy_size(p: &Params) -> Option<u64> {
+    let policy = p.get("Policy");
+    let arns = p.struct_list("PolicyArns", &["arn"]);
+    let tags = p.struct_list("Tags", &["Key", "Value"]);
+    if policy.is_none() && arns.is_empty() && tags.is_empty() {
+        return None;
+    }
+    let text = |s: &str| s.chars().filter(|c| !c.is_whitespace()).count() as u64;
+    let fields = |list: &[Vec<Option<String>>]| -> u64 {
+        list.iter()
+            .flatten()
+            .map(|f| f.as_deref().map_or(0, text))
+            .sum()
+    };
+    let packed = policy.map_or(0, text) + fields(&arns) + fields(&tags);
+    Some(
+        packed
+            .saturating_mul(100)
+            .div_ceil(PACKED_BUDGET_CHARS)
+            .clamp(1, 100),
+    )
+}
+
+/// The characters of policy and tag text taken as a full packed budget (see
+/// [`packed_policy_size`]).
+const PACKED_BUDGET_CHARS: u64 = 4096;

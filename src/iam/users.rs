@@ -2,7 +2,7 @@
 
 use super::authz::{request_tag_keys, tag_keys_key};
 use super::model::{self, UserDoc, check_name, check_path, iam_arn, kind, name_key};
-use super::query::{QueryError, Xml, timestamp};
+use super::query::{QueryError, Xml, check_duplicate_tag_keys, timestamp};
 use super::{IamService, Params, object, paginate, store_error, write_truncation};
 use crate::api::RequestContext;
 use crate::auth::PrincipalKind;
@@ -90,6 +90,7 @@ impl IamService {
         check_name("userName", name, MAX_USER_NAME)?;
         let path = check_path(p.get("Path"))?;
         let tags = p.tags("Tags")?;
+        check_duplicate_tag_keys(&tags, true)?;
         let account = &ctx.caller.account_id;
         let arn = iam_arn(account, "user", &path, name);
         let request = request_tag_keys(&tags);
@@ -98,7 +99,7 @@ impl IamService {
             self.authorize_tagged(ctx, "iam:TagUser", &arn, &[], &request)?;
         }
         let boundary = match p.get("PermissionsBoundary") {
-            Some(b) => Some(self.require_attachable(account, b).await?),
+            Some(b) => Some(self.require_boundary(account, b).await?),
             None => None,
         };
         let user = UserDoc {
@@ -232,6 +233,7 @@ impl IamService {
     ) -> Result<Option<String>, QueryError> {
         let name = p.required("UserName")?;
         let tags = p.tags("Tags")?;
+        check_duplicate_tag_keys(&tags, true)?;
         let mut user = self
             .authorized_user_with(ctx, "iam:TagUser", name, &request_tag_keys(&tags))
             .await?;
@@ -247,7 +249,7 @@ impl IamService {
         p: &Params,
     ) -> Result<Option<String>, QueryError> {
         let name = p.required("UserName")?;
-        let keys = p.list("TagKeys");
+        let keys = p.tag_keys("TagKeys")?;
         let mut user = self
             .authorized_user_with(ctx, "iam:UntagUser", name, &tag_keys_key(&keys))
             .await?;

@@ -719,3 +719,138 @@ def _session_with_credentials_file(path: Path):
     session.set_config_variable("credentials_file", str(path))
     session.set_config_variable("config_file", str(path.parent / "no-config"))
     return session
+
+
+TAG_KEY_PATTERN = r"[\p{L}\p{Z}\p{N}_.:/=+\-@]+"
+
+
+def test_boto3_iam_tag_validation_as_aws(root):
+    # Tag errors as IAM words them (recorded from AWS): no tag text in the message, every
+    # broken constraint reported, duplicates refused (users and roles ignore case).
+    iam = root.iam
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": ACCOUNT_ID}, "Action": "sts:AssumeRole"}]})
+    role = ident("tagval")
+    with aws_error("ValidationError",
+                   "1 validation error detected: Value at 'tags.1.member.key' failed to satisfy "
+                   f"constraint: Member must satisfy regular expression pattern: {TAG_KEY_PATTERN}"):
+        iam.create_role(RoleName=role, AssumeRolePolicyDocument=trust,
+                        Tags=[{"Key": "invalid!key", "Value": "v"}])
+    with aws_error("ValidationError",
+                   "1 validation error detected: Value at 'tags.1.member.key' failed to satisfy "
+                   "constraint: Member must have length less than or equal to 128"):
+        iam.create_role(RoleName=role, AssumeRolePolicyDocument=trust,
+                        Tags=[{"Key": "k" * 129, "Value": "v"}])
+    with aws_error("InvalidInput",
+                   "Duplicate tag keys found. Please note that Tag keys are case insensitive."):
+        iam.create_role(RoleName=role, AssumeRolePolicyDocument=trust,
+                        Tags=[{"Key": "mykey", "Value": "1"}, {"Key": "MyKey", "Value": "2"}])
+    with pytest.raises(iam.exceptions.NoSuchEntityException):
+        iam.get_role(RoleName=role)
+    iam.create_role(RoleName=role, AssumeRolePolicyDocument=trust,
+                    Tags=[{"Key": "team a:b/c=d+e-f@g_h.i", "Value": ""}])
+    with aws_error("InvalidInput",
+                   "Duplicate tag keys found. Please note that Tag keys are case insensitive."):
+        iam.tag_role(RoleName=role, Tags=[{"Key": "x", "Value": "1"}, {"Key": "X", "Value": "2"}])
+    key_set = ("Value at 'tagKeys' failed to satisfy constraint: Member must satisfy constraint: "
+               "[Member must have length less than or equal to 128, Member must have length "
+               "greater than or equal to 1, Member must satisfy regular expression pattern: "
+               f"{TAG_KEY_PATTERN}, Member must not be null]")
+    with aws_error("ValidationError", f"1 validation error detected: {key_set}"):
+        iam.untag_role(RoleName=role, TagKeys=["invalid!key"])
+    with aws_error("ValidationError",
+                   "1 validation error detected: Value at 'tagKeys' failed to satisfy "
+                   "constraint: Member must have length less than or equal to 50"):
+        iam.untag_role(RoleName=role, TagKeys=[f"k{i}" for i in range(51)])
+    # Managed policies compare tag keys exactly.
+    doc = json.dumps(allow("secretsmanager:DescribeSecret"))
+    with aws_error("InvalidInput", "Duplicate tag keys found."):
+        iam.create_policy(PolicyName=ident("dup"), PolicyDocument=doc,
+                          Tags=[{"Key": "a", "Value": "1"}, {"Key": "a", "Value": "2"}])
+    created = iam.create_policy(PolicyName=ident("case"), PolicyDocument=doc, Description="d",
+                                Tags=[{"Key": "a", "Value": "1"}, {"Key": "A", "Value": "2"}])
+    # CreatePolicy and ListPolicies leave the description to GetPolicy.
+    assert "Description" not in created["Policy"]
+    arn = created["Policy"]["Arn"]
+    assert iam.get_policy(PolicyArn=arn)["Policy"]["Description"] == "d"
+    listed = [p for p in iam.list_policies(Scope="Local")["Policies"] if p["Arn"] == arn]
+    assert listed and "Description" not in listed[0]
+
+
+def test_boto3_iam_policy_version_and_arn_errors_as_aws(root):
+    iam = root.iam
+    doc = json.dumps(allow("secretsmanager:DescribeSecret"))
+    arn = iam.create_policy(PolicyName=ident("ver"), PolicyDocument=doc)["Policy"]["Arn"]
+    pattern_msg = ("1 validation error detected: Value at 'versionId' failed to satisfy "
+                   "constraint: Member must satisfy regular expression pattern: "
+                   r"v[1-9][0-9]*(\.[A-Za-z0-9-]*)?")
+    with aws_error("ValidationError", pattern_msg):
+        iam.set_default_policy_version(PolicyArn=arn, VersionId="wrong_version_id")
+    with aws_error("ValidationError", pattern_msg):
+        iam.get_policy_version(PolicyArn=arn, VersionId="v0")
+    missing = f"arn:aws:iam::{ACCOUNT_ID}:policy/{ident('nopolicy')}"
+    with aws_error("NoSuchEntity",
+                   f"Policy {missing} version v1 does not exist or is not attachable.",
+                   status=404):
+        iam.get_policy_version(PolicyArn=missing, VersionId="v1")
+    user = ident("arnerr")
+    iam.create_user(UserName=user)
+    with aws_error("ValidationError", "ARN longpolicynamebutnoarn is not valid."):
+        iam.attach_user_policy(UserName=user, PolicyArn="longpolicynamebutnoarn")
+    bad_boundary = f"arn:aws:iam::{ACCOUNT_ID}:not_a_policy/invalid"
+    with aws_error("InvalidInput", f"ARN {bad_boundary} is not valid."):
+        iam.create_user(UserName=ident("b"), PermissionsBoundary=bad_boundary)
+    with aws_error("NoSuchEntity",
+                   f"Scope ARN: {missing} does not exist or is not attachable.", status=404):
+        iam.create_user(UserName=ident("b"), PermissionsBoundary=missing)
+
+
+def test_boto3_transitive_session_tags_pass_down_a_role_chain(root, server):
+    iam = root.iam
+    user = new_user(root, server.endpoint, ident("chain"),
+                    allow(["sts:AssumeRole", "sts:TagSession"]))
+    trust_user = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": user_arn_of(user)},
+        "Action": ["sts:AssumeRole", "sts:TagSession"]}]})
+    first = iam.create_role(RoleName=ident("chain1"), AssumeRolePolicyDocument=trust_user)
+    trust_first = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": first["Role"]["Arn"]},
+        "Action": ["sts:AssumeRole", "sts:TagSession"]}]})
+    second = iam.create_role(RoleName=ident("chain2"), AssumeRolePolicyDocument=trust_first)
+    iam.put_role_policy(RoleName=first["Role"]["RoleName"], PolicyName="chain",
+                        PolicyDocument=json.dumps(allow(["sts:AssumeRole", "sts:TagSession"])))
+    assumed = user.sts.assume_role(
+        RoleArn=first["Role"]["Arn"], RoleSessionName="one",
+        Tags=[{"Key": "SessionTag1", "Value": "a"}, {"Key": "Other", "Value": "b"}],
+        TransitiveTagKeys=["SessionTag1"])
+    # Session tags passed: PackedPolicySize says how much of the packed budget they use.
+    assert 1 <= assumed["PackedPolicySize"] <= 100
+    c = assumed["Credentials"]
+    session = Clients(server.endpoint, c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"])
+    for key in ("SessionTag1", "sessiontag1"):
+        with aws_error("InvalidParameterValue",
+                       "One of the specified transitive tag keys can't be set because it "
+                       "conflicts with a transitive tag key from the calling session."):
+            session.sts.assume_role(RoleArn=second["Role"]["Arn"], RoleSessionName="two",
+                                    Tags=[{"Key": key, "Value": "override"}])
+    # The non-transitive tag may be set again; without tags, no PackedPolicySize.
+    chained = session.sts.assume_role(RoleArn=second["Role"]["Arn"], RoleSessionName="two",
+                                      Tags=[{"Key": "Other", "Value": "c"}])
+    assert "PackedPolicySize" in chained
+    # The chained session carries the inherited tag: a policy on it matches.
+    secret = ident("chained-secret")
+    root.sm.create_secret(Name=secret, SecretString="x")
+    iam.put_role_policy(RoleName=second["Role"]["RoleName"], PolicyName="by-tag",
+                        PolicyDocument=json.dumps(allow(
+                            "secretsmanager:DescribeSecret", "*",
+                            Condition={"StringEquals": {"aws:PrincipalTag/SessionTag1": "a",
+                                                        "aws:PrincipalTag/Other": "c"}})))
+    cc = chained["Credentials"]
+    two = Clients(server.endpoint, cc["AccessKeyId"], cc["SecretAccessKey"], cc["SessionToken"])
+    assert two.sm.describe_secret(SecretId=secret)["Name"] == secret
+    plain = session.sts.assume_role(RoleArn=second["Role"]["Arn"], RoleSessionName="three")
+    assert "PackedPolicySize" not in plain
+
+
+def user_arn_of(clients: Clients) -> str:
+    return clients.sts.get_caller_identity()["Arn"]
