@@ -506,6 +506,54 @@ impl IamService {
     }
 }
 
+/// The tags of `session` that its transitive keys name: what a session assumed from it
+/// inherits.
+fn inherited_transitive_tags(session: &SessionDoc) -> Vec<crate::model::Tag> {
+    session
+        .tags
+        .iter()
+        .filter(|t| {
+            session
+                .transitive_tag_keys
+                .iter()
+                .any(|k| k.eq_ignore_ascii_case(&t.key))
+        })
+        .cloned()
+        .collect()
+}
+
+/// AssumeRole's `PackedPolicySize`, present when the request passes session policies or tags
+/// (as on AWS): the percentage of the session's packed budget they fill. AWS packs them into a
+/// compressed form it does not document, so this is an estimate of the same measure: their
+/// text without whitespace (policy, policy ARNs, tag keys and values) against a budget of
+/// 4,096 characters, about what 2,048 compressed bytes hold. At least 1, at most 100.
+fn packed_policy_size(p: &Params) -> Option<u64> {
+    let policy = p.get("Policy");
+    let arns = p.struct_list("PolicyArns", &["arn"]);
+    let tags = p.struct_list("Tags", &["Key", "Value"]);
+    if policy.is_none() && arns.is_empty() && tags.is_empty() {
+        return None;
+    }
+    let text = |s: &str| s.chars().filter(|c| !c.is_whitespace()).count() as u64;
+    let fields = |list: &[Vec<Option<String>>]| -> u64 {
+        list.iter()
+            .flatten()
+            .map(|f| f.as_deref().map_or(0, text))
+            .sum()
+    };
+    let packed = policy.map_or(0, text) + fields(&arns) + fields(&tags);
+    Some(
+        packed
+            .saturating_mul(100)
+            .div_ceil(PACKED_BUDGET_CHARS)
+            .clamp(1, 100),
+    )
+}
+
+/// The characters of policy and tag text taken as a full packed budget (see
+/// [`packed_policy_size`]).
+const PACKED_BUDGET_CHARS: u64 = 4096;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -563,51 +611,3 @@ mod tests {
         assert_eq!(ROOT_SESSION_MAX_DURATION, 3600);
     }
 }
-
-/// The tags of `session` that its transitive keys name: what a session assumed from it
-/// inherits.
-fn inherited_transitive_tags(session: &SessionDoc) -> Vec<crate::model::Tag> {
-    session
-        .tags
-        .iter()
-        .filter(|t| {
-            session
-                .transitive_tag_keys
-                .iter()
-                .any(|k| k.eq_ignore_ascii_case(&t.key))
-        })
-        .cloned()
-        .collect()
-}
-
-/// AssumeRole's `PackedPolicySize`, present when the request passes session policies or tags
-/// (as on AWS): the percentage of the session's packed budget they fill. AWS packs them into a
-/// compressed form it does not document, so this is an estimate of the same measure: their
-/// text without whitespace (policy, policy ARNs, tag keys and values) against a budget of
-/// 4,096 characters, about what 2,048 compressed bytes hold. At least 1, at most 100.
-fn packed_policy_size(p: &Params) -> Option<u64> {
-    let policy = p.get("Policy");
-    let arns = p.struct_list("PolicyArns", &["arn"]);
-    let tags = p.struct_list("Tags", &["Key", "Value"]);
-    if policy.is_none() && arns.is_empty() && tags.is_empty() {
-        return None;
-    }
-    let text = |s: &str| s.chars().filter(|c| !c.is_whitespace()).count() as u64;
-    let fields = |list: &[Vec<Option<String>>]| -> u64 {
-        list.iter()
-            .flatten()
-            .map(|f| f.as_deref().map_or(0, text))
-            .sum()
-    };
-    let packed = policy.map_or(0, text) + fields(&arns) + fields(&tags);
-    Some(
-        packed
-            .saturating_mul(100)
-            .div_ceil(PACKED_BUDGET_CHARS)
-            .clamp(1, 100),
-    )
-}
-
-/// The characters of policy and tag text taken as a full packed budget (see
-/// [`packed_policy_size`]).
-const PACKED_BUDGET_CHARS: u64 = 4096;
