@@ -143,7 +143,7 @@ async fn no_plaintext_in_any_file_of_the_data_directory() {
         Some(binary_marker.clone())
     );
 
-    let dir = server.stop();
+    let dir = server.stop().await;
     let files = files_in(dir.path());
     let names: Vec<String> = files.iter().map(|f| file_name(f)).collect();
     for expected in [DATABASE_FILE, ROOT_KEY_FILE, CREDENTIALS_FILE] {
@@ -216,7 +216,7 @@ async fn root_key_and_credentials_are_private_and_the_root_key_stays_out_of_the_
         .send()
         .await
         .unwrap();
-    let dir = server.stop();
+    let dir = server.stop().await;
     let root_path = dir.path().join(ROOT_KEY_FILE);
     let credentials_path = dir.path().join(CREDENTIALS_FILE);
     #[cfg(unix)]
@@ -366,7 +366,7 @@ async fn data_and_labels_survive_a_restart() {
     let admin = admin_credentials(server.dir.path());
 
     // Restart on the same directory.
-    let dir = server.stop();
+    let dir = server.stop().await;
     let server = TestServer::start_in(dir).await;
     let client = server.client();
 
@@ -461,7 +461,7 @@ async fn data_and_labels_survive_a_restart() {
     let a4_id = put.version_id().unwrap().to_string();
 
     // And once more: a second restart sees the write made after the first.
-    let dir = server.stop();
+    let dir = server.stop().await;
     let server = TestServer::start_in(dir).await;
     let client = server.client();
     let current = client
@@ -557,7 +557,7 @@ async fn sealed_value_copied_onto_another_row_fails_to_decrypt() {
         .unwrap()
         .to_string();
 
-    let dir = server.stop();
+    let dir = server.stop().await;
     {
         let conn = rusqlite::Connection::open(dir.path().join(DATABASE_FILE)).unwrap();
         conn.busy_timeout(std::time::Duration::from_secs(10))

@@ -1194,7 +1194,7 @@ async fn a_second_server_on_the_same_data_directory_refuses_to_start() {
     );
     // The first one is unharmed, and once it stops the directory opens again.
     client.list_secrets().send().await.unwrap();
-    let restarted = TestServer::start_in(server.stop()).await;
+    let restarted = TestServer::start_in(server.stop().await).await;
     assert_eq!(
         restarted
             .client()
@@ -1226,34 +1226,50 @@ async fn a_server_that_cannot_listen_leaves_no_data_directory() {
     assert!(!dir.exists(), "a data directory was created");
 }
 
+/// Four openers racing on a new data directory (as four `serve` processes started at once
+/// would) initialise it once: one root key, one account. Each opener has its own runtime and
+/// its own file handles, so the init lock (a file lock) is contended as between processes.
 #[test]
-fn processes_racing_on_a_new_data_directory_initialise_it_once() {
+fn openers_racing_on_a_new_data_directory_initialise_it_once() {
     for _ in 0..3 {
         let parent = tempfile::tempdir().unwrap();
         let dir = parent.path().join("data");
-        let children: Vec<_> = (0..4)
+        let openers: Vec<_> = (0..4)
             .map(|_| {
-                Command::new(env!("CARGO_BIN_EXE_strongbox"))
-                    .args(["account", "list", "--data-dir"])
-                    .arg(&dir)
-                    .stdout(std::process::Stdio::piped())
-                    .stderr(std::process::Stdio::piped())
-                    .spawn()
-                    .expect("run strongbox")
+                let dir = dir.clone();
+                std::thread::spawn(move || {
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .unwrap();
+                    runtime.block_on(async {
+                        let source = strongbox::server::RootKeySource::InDataDir;
+                        let (data, _) = strongbox::server::DataDir::open(
+                            &dir,
+                            None,
+                            &source,
+                            &strongbox::clock::SystemClock,
+                        )
+                        .await
+                        .expect("open the data directory");
+                        data.account_id
+                    })
+                })
             })
             .collect();
-        let accounts: Vec<String> = children
-            .into_iter()
-            .map(|child| {
-                let out = child.wait_with_output().unwrap();
-                assert!(
-                    out.status.success(),
-                    "{}",
-                    String::from_utf8_lossy(&out.stderr)
-                );
-                String::from_utf8_lossy(&out.stdout).trim().to_string()
-            })
-            .collect();
+        let accounts: Vec<String> = openers.into_iter().map(|t| t.join().unwrap()).collect();
         assert!(accounts.iter().all(|a| a == &accounts[0]), "{accounts:?}");
+        // And the directory they made is one that offline administration then opens.
+        let out = Command::new(env!("CARGO_BIN_EXE_strongbox"))
+            .args(["account", "list", "--data-dir"])
+            .arg(&dir)
+            .output()
+            .expect("run strongbox");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), accounts[0]);
     }
 }

@@ -2896,7 +2896,7 @@ async fn get_session_token_acts_as_the_user_with_the_users_policies() {
 
     // Sessions survive a restart, and go with their user: once alice is deleted, her
     // 12-hour session is an unknown key.
-    let dir = srv.stop();
+    let dir = srv.stop().await;
     let srv = TestServer::start_in(dir).await;
     let root = clients(&srv, &Key::root());
     let long_session = clients(&srv, &long);

@@ -31,6 +31,9 @@ pub struct TestServer {
     /// The running server's front end (its IAM service, for in-process administration).
     pub frontend: Arc<Frontend>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    /// The server's task, awaited by [`TestServer::stop`] so that a restart finds the data
+    /// directory released (its audit writer lock above all).
+    running: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Drop for TestServer {
@@ -72,22 +75,31 @@ impl TestServer {
         let addr = listener.local_addr().expect("addr");
         let frontend = server.frontend().clone();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(server.run(listener, async {
-            let _ = rx.await;
-        }));
+        let running = tokio::spawn(async move {
+            server
+                .run(listener, async {
+                    let _ = rx.await;
+                })
+                .await;
+        });
         Self {
             addr,
             clock,
             dir,
             frontend,
             shutdown: Some(tx),
+            running: Some(running),
         }
     }
 
-    /// Stops the server and returns its data directory, for a restart.
-    pub fn stop(mut self) -> tempfile::TempDir {
+    /// Stops the server, waits until it has let go of its data directory, and returns the
+    /// directory, for a restart.
+    pub async fn stop(mut self) -> tempfile::TempDir {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
+        }
+        if let Some(running) = self.running.take() {
+            let _ = running.await;
         }
         let dir = tempfile::tempdir().expect("tempdir");
         std::mem::replace(&mut self.dir, dir)
