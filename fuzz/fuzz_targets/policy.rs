@@ -31,14 +31,19 @@ fuzz_target!(|data: &[u8]| {
         resource_account: "123456789012",
         context: &context,
     };
-    for kind in [PolicyKind::Identity, PolicyKind::Resource, PolicyKind::Trust] {
+    for kind in [
+        PolicyKind::Identity,
+        PolicyKind::Managed,
+        PolicyKind::Resource,
+        PolicyKind::Trust,
+    ] {
         let Ok(doc) = PolicyDocument::parse(json, kind) else {
             continue;
         };
         let _ = doc.grants_public_access();
         let doc = Arc::new(doc);
         let set = match kind {
-            PolicyKind::Identity => PolicySet {
+            PolicyKind::Identity | PolicyKind::Managed => PolicySet {
                 identity: std::slice::from_ref(&doc),
                 ..PolicySet::default()
             },

@@ -39,10 +39,10 @@ pub fn unseal_text(root: &RootKey, label: &str, sealed: &[u8]) -> Option<SecretA
     Some(SecretAccessKey::new(text))
 }
 
-/// Parses a stored document; one that no longer parses (it was validated when written)
-/// grants nothing and is logged.
+/// Loads a stored identity document (inline, managed or session; see `PolicyDocument::load`);
+/// one that no longer parses (it was validated when written) grants nothing and is logged.
 fn parse_stored(text: &str, what: &str) -> Option<Arc<PolicyDocument>> {
-    match PolicyDocument::parse(text, PolicyKind::Identity) {
+    match PolicyDocument::load(text, PolicyKind::Identity) {
         Ok(doc) => Some(Arc::new(doc)),
         Err(e) => {
             tracing::error!(policy = what, error = %e, "stored policy does not parse; ignored");

@@ -465,7 +465,7 @@ impl IamService {
         self.authorize(ctx, "iam:CreatePolicy", &arn)?;
         parse_policy(
             document,
-            PolicyKind::Identity,
+            PolicyKind::Managed,
             "PolicySize",
             MANAGED_POLICY_SIZE,
         )?;
@@ -707,7 +707,7 @@ impl IamService {
             .await?;
         parse_policy(
             document,
-            PolicyKind::Identity,
+            PolicyKind::Managed,
             "PolicySize",
             MANAGED_POLICY_SIZE,
         )?;

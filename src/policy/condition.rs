@@ -346,8 +346,15 @@ fn parse_operator(name: &str) -> Option<OpSpec> {
     })
 }
 
+/// Whether `name` is a condition operator the engine knows (`None` if not), and if so whether
+/// it compares dates (IAM's legacy parser checks the values of those when a managed policy is
+/// written).
+pub(crate) fn operator_compares_dates(name: &str) -> Option<bool> {
+    parse_operator(name).map(|spec| matches!(spec.family, Family::Date(_)))
+}
+
 /// Condition values may be strings, numbers or booleans (coerced to text), or a list of them.
-fn value_strings(v: &Value) -> Result<Vec<String>, PolicyError> {
+pub(crate) fn value_strings(v: &Value) -> Result<Vec<String>, PolicyError> {
     fn scalar(v: &Value) -> Result<String, PolicyError> {
         match v {
             Value::String(s) => Ok(s.clone()),
@@ -362,19 +369,42 @@ fn value_strings(v: &Value) -> Result<Vec<String>, PolicyError> {
     }
 }
 
+/// How `Condition` blocks are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ConditionRules {
+    /// Every operator must be known and every key must name a vendor (`aws:`, `sts:`, ...).
+    /// Our rule for inline, session, resource and trust policies (unverified against AWS).
+    Strict,
+    /// IAM's rules for a managed policy (AWS-validated LocalStack snapshots): a key without a
+    /// vendor is accepted (it only ever matches a request key of that name), and an unknown
+    /// operator is accepted when its block is empty (it then tests nothing).
+    Lenient,
+}
+
 /// Parses a statement's `Condition` element. `variables` is true for 2012-10-17 documents.
-pub(crate) fn parse_conditions(v: &Value, variables: bool) -> Result<Vec<Clause>, PolicyError> {
+pub(crate) fn parse_conditions(
+    v: &Value,
+    variables: bool,
+    rules: ConditionRules,
+) -> Result<Vec<Clause>, PolicyError> {
     let Value::Object(ops) = v else {
         return Err(syntax_error());
     };
     let mut clauses = Vec::new();
     for (op_name, keys) in ops {
-        let spec = parse_operator(op_name).ok_or_else(syntax_error)?;
         let Value::Object(keys) = keys else {
             return Err(syntax_error());
         };
+        let spec = match parse_operator(op_name) {
+            Some(spec) => spec,
+            None if rules == ConditionRules::Lenient && keys.is_empty() => continue,
+            None => return Err(syntax_error()),
+        };
         for (key, values) in keys {
-            if !key.contains(':') && !key.eq_ignore_ascii_case("*") {
+            if rules == ConditionRules::Strict
+                && !key.contains(':')
+                && !key.eq_ignore_ascii_case("*")
+            {
                 return Err(PolicyError::new(VENDOR_MESSAGE));
             }
             let raw = value_strings(values)?;
@@ -548,7 +578,7 @@ mod tests {
             .iter()
             .map(|(k, v)| (*k, v.iter().map(|s| s.to_string()).collect()))
             .collect());
-        let clauses = parse_conditions(&cond, true).unwrap_or_default();
+        let clauses = parse_conditions(&cond, true, ConditionRules::Strict).unwrap_or_default();
         assert!(!clauses.is_empty());
         clauses.iter().all(|c| c.holds(&ctx))
     }
@@ -630,11 +660,19 @@ mod tests {
 
     #[test]
     fn bad_operators() {
-        assert!(parse_conditions(&json!({"StringEqualz": {"a:b": "c"}}), true).is_err());
-        assert!(parse_conditions(&json!({"NullIfExists": {"a:b": "true"}}), true).is_err());
-        assert!(parse_conditions(&json!({"StringEquals": {"nocolon": "c"}}), true).is_err());
-        assert!(parse_conditions(&json!({"StringEquals": {"a:b": {"x": 1}}}), true).is_err());
-        assert!(parse_conditions(&json!({"StringEquals": "x"}), true).is_err());
-        assert!(parse_conditions(&json!(["x"]), true).is_err());
+        let strict = |v: Value| parse_conditions(&v, true, ConditionRules::Strict);
+        let lenient = |v: Value| parse_conditions(&v, true, ConditionRules::Lenient);
+        assert!(strict(json!({"StringEqualz": {"a:b": "c"}})).is_err());
+        assert!(strict(json!({"StringEqualz": {}})).is_err());
+        assert!(strict(json!({"NullIfExists": {"a:b": "true"}})).is_err());
+        assert!(strict(json!({"StringEquals": {"nocolon": "c"}})).is_err());
+        assert!(strict(json!({"StringEquals": {"a:b": {"x": 1}}})).is_err());
+        assert!(strict(json!({"StringEquals": "x"})).is_err());
+        assert!(strict(json!(["x"])).is_err());
+        // Managed-policy rules: an unknown operator only with an empty block, any key.
+        assert!(lenient(json!({"StringEqualz": {"a:b": "c"}})).is_err());
+        assert!(lenient(json!({"StringEqualz": "c"})).is_err());
+        assert!(lenient(json!({"StringEqualz": {}})).is_ok_and(|c| c.is_empty()));
+        assert!(lenient(json!({"StringEquals": {"nocolon": "c"}})).is_ok_and(|c| c.len() == 1));
     }
 }

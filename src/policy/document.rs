@@ -6,7 +6,7 @@
 
 use serde_json::{Map, Value};
 
-use super::condition::{Clause, Matcher, parse_conditions};
+use super::condition::{Clause, ConditionRules, Matcher, parse_conditions};
 use super::glob::Glob;
 use super::principal::PrincipalSet;
 use super::variables::Template;
@@ -78,8 +78,28 @@ pub(crate) struct Body {
     pub(crate) statements: Vec<Statement>,
 }
 
-/// Parses and validates `json` as a policy of `kind`.
+/// Parses and validates `json` as a policy of `kind` being written.
 pub(crate) fn parse(json: &str, kind: PolicyKind) -> Result<Body, PolicyError> {
+    if kind == PolicyKind::Managed {
+        // IAM's own checks first, with IAM's messages and order; the compiler below then
+        // accepts everything they accept (the condition rules are relaxed to match).
+        super::managed::validate(json)?;
+        return compile(json, kind, ConditionRules::Lenient);
+    }
+    compile(json, kind, ConditionRules::Strict)
+}
+
+/// Compiles a stored document (see `PolicyDocument::load`).
+pub(crate) fn load(json: &str, kind: PolicyKind) -> Result<Body, PolicyError> {
+    let rules = if kind.is_identity() {
+        ConditionRules::Lenient
+    } else {
+        ConditionRules::Strict
+    };
+    compile(json, kind, rules)
+}
+
+fn compile(json: &str, kind: PolicyKind, rules: ConditionRules) -> Result<Body, PolicyError> {
     let root: Value = serde_json::from_str(json).map_err(|_| PolicyError::new(INVALID_JSON))?;
     let Value::Object(root) = root else {
         return Err(syntax_error());
@@ -113,7 +133,7 @@ pub(crate) fn parse(json: &str, kind: PolicyKind) -> Result<Body, PolicyError> {
     let variables = version == Version::V2012;
     let mut statements = Vec::with_capacity(raw_statements.len());
     for raw in raw_statements {
-        statements.push(parse_statement(raw, kind, variables)?);
+        statements.push(parse_statement(raw, kind, variables, rules)?);
     }
     if kind != PolicyKind::Resource {
         check_sids(&statements)?;
@@ -127,8 +147,13 @@ pub(crate) fn parse(json: &str, kind: PolicyKind) -> Result<Body, PolicyError> {
 
 /// IAM (identity and trust policies) requires alphanumeric, unique Sids.
 fn check_sids(statements: &[Statement]) -> Result<(), PolicyError> {
+    check_sid_list(statements.iter().filter_map(|s| s.sid.as_deref()))
+}
+
+/// Sids in statement order: each alphanumeric, the non-empty ones unique.
+pub(crate) fn check_sid_list<'a>(sids: impl Iterator<Item = &'a str>) -> Result<(), PolicyError> {
     let mut seen: Vec<&str> = Vec::new();
-    for sid in statements.iter().filter_map(|s| s.sid.as_deref()) {
+    for sid in sids {
         if !sid.bytes().all(|b| b.is_ascii_alphanumeric()) {
             return Err(PolicyError::new(SID_CHARS));
         }
@@ -155,6 +180,7 @@ fn parse_statement(
     raw: &Map<String, Value>,
     kind: PolicyKind,
     variables: bool,
+    rules: ConditionRules,
 ) -> Result<Statement, PolicyError> {
     for k in raw.keys() {
         let known = matches!(
@@ -186,12 +212,12 @@ fn parse_statement(
     // Principal first: IAM reports a principal in an identity policy before anything else.
     let (principal, not_principal) = match (raw.get("Principal"), raw.get("NotPrincipal")) {
         (Some(_), Some(_)) => return Err(syntax_error()),
-        (Some(_), None) | (None, Some(_)) if kind == PolicyKind::Identity => {
+        (Some(_), None) | (None, Some(_)) if kind.is_identity() => {
             return Err(PolicyError::new(NO_PRINCIPAL_ALLOWED));
         }
         (Some(p), None) => (Some(PrincipalSet::parse(p)?), false),
         (None, Some(p)) => (Some(PrincipalSet::parse(p)?), true),
-        (None, None) if kind == PolicyKind::Identity => (None, false),
+        (None, None) if kind.is_identity() => (None, false),
         (None, None) => return Err(PolicyError::new(MISSING_PRINCIPAL)),
     };
 
@@ -230,7 +256,7 @@ fn parse_statement(
     };
 
     let conditions = match raw.get("Condition") {
-        Some(c) => parse_conditions(c, variables)?,
+        Some(c) => parse_conditions(c, variables, rules)?,
         None => Vec::new(),
     };
     Ok(Statement {

@@ -7,6 +7,7 @@
 //! Nothing here panics on any input.
 //!
 //! - `document.rs`: the JSON grammar and IAM's error messages; compiles statements.
+//! - `managed.rs`: IAM's checks of a managed policy document, in IAM's order.
 //! - `glob.rs`: `*`/`?` patterns. `variables.rs`: `${…}` substitution.
 //! - `condition.rs`: condition operators and the absent/multivalued-key rules.
 //! - `principal.rs`: `Principal`/`NotPrincipal` and how strongly they name a caller.
@@ -17,6 +18,7 @@ mod condition;
 mod document;
 mod evaluate;
 mod glob;
+mod managed;
 mod principal;
 mod public;
 mod variables;
@@ -34,8 +36,15 @@ pub use public::{BROAD_ACCESS_CHECK, Finding, SYNTAX_CHECK, validate_resource_po
 /// Which grammar a document follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PolicyKind {
-    /// Attached to a user or role (inline, managed, boundary, session): no Principal.
+    /// Attached to a user or role (inline, boundary, session; a stored managed policy when it
+    /// is loaded): no Principal.
     Identity,
+    /// A customer managed policy as CreatePolicy and CreatePolicyVersion receive it: the
+    /// identity grammar, checked the way IAM checks a managed policy (AWS-validated LocalStack
+    /// snapshots; `managed.rs`): Version 2012-10-17 required, resource ARN partition, vendor
+    /// and IAM path checks, IAM's legacy parser (Effect case, date values), IAM's order of
+    /// checks; condition keys need no vendor.
+    Managed,
     /// Attached to a secret: Principal required.
     Resource,
     /// A role's trust (AssumeRole) policy: Principal required, no Resource, STS actions only.
@@ -72,12 +81,31 @@ pub struct PolicyDocument {
     body: document::Body,
 }
 
+impl PolicyKind {
+    /// Identity grammar (no Principal, Resource required).
+    pub(crate) fn is_identity(self) -> bool {
+        matches!(self, PolicyKind::Identity | PolicyKind::Managed)
+    }
+}
+
 impl PolicyDocument {
-    /// Parses `json` as a policy of `kind`, rejecting what IAM rejects.
+    /// Parses `json` as a policy of `kind` being written, rejecting what IAM rejects.
     pub fn parse(json: &str, kind: PolicyKind) -> Result<PolicyDocument, PolicyError> {
         Ok(PolicyDocument {
             kind,
             body: document::parse(json, kind)?,
+        })
+    }
+
+    /// Compiles a stored document that was validated when it was written. Identity documents
+    /// are read with the lenient condition rules, so that a managed policy stored under the
+    /// managed rules (e.g. a condition key without a vendor) loads as an `Identity` document;
+    /// every other check is the same as [`PolicyDocument::parse`] (so documents stored before
+    /// the managed rules existed still load).
+    pub fn load(json: &str, kind: PolicyKind) -> Result<PolicyDocument, PolicyError> {
+        Ok(PolicyDocument {
+            kind,
+            body: document::load(json, kind)?,
         })
     }
 

@@ -835,6 +835,10 @@ fn denial_messages() {
 fn parse_errors() {
     use PolicyKind::{Identity as I, Resource as R, Trust as T};
     let mut t = Table::new();
+    // Inline, boundary and session documents. Several of these rules are our guesses (no
+    // AWS-validated inline-policy snapshot exists); for managed policies the snapshots differ:
+    // not-JSON and a Version like 2012-10-18 are "Syntax errors in policy.", condition keys
+    // need no vendor (see managed_policy_documents).
     t.rejects(I, "", "This policy contains invalid Json");
     t.rejects(I, "{", "This policy contains invalid Json");
     t.rejects(I, r#"{"Version":"2012-10-17","Statement":[],}"#, "This policy contains invalid Json");
@@ -889,6 +893,191 @@ fn parse_errors() {
     t.accepts(T, r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole*"}}"#);
     t.accepts(T, TP_SERVICE);
     t.finish(45);
+}
+
+/// `{"Version":"2012-10-17","Statement":<statement>}`.
+fn v12(statement: &str) -> String {
+    format!(r#"{{"Version":"2012-10-17","Statement":{statement}}}"#)
+}
+
+/// Managed policies (CreatePolicy, CreatePolicyVersion): IAM's rules and order of checks, one
+/// row per case of LocalStack's AWS-validated CreatePolicy snapshots (test_iam_policies.py,
+/// `invalid-N` / `valid-N`; the documents here are our own with the same shape).
+#[test]
+fn managed_policy_documents() {
+    use PolicyKind::Managed as M;
+    const SYNTAX: &str = "Syntax errors in policy.";
+    const VERSION: &str = "Policy document must be version 2012-10-17 or greater.";
+    const LEGACY: &str = "The policy failed legacy parsing";
+    const VENDOR: &str = "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.";
+    const ONE_COLON: &str = "Actions/Condition can contain only one colon.";
+    const ACTIONS: &str = "Policy statement must contain actions.";
+    const RESOURCES: &str = "Policy statement must contain resources.";
+    const SID_UNIQUE: &str = "Statement IDs (SID) in a single policy must be unique.";
+    const IAM_PATH: &str = "IAM resource path must either be \"*\", root, or start with user/, federated-user/, role/, group/, instance-profile/, mfa/, server-certificate/, policy/, sms-mfa/, saml-provider/, oidc-provider/, report/, access-report/.";
+    const OK: &str = r#"{"Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"arn:aws:secretsmanager:*:*:secret:app-*"}"#;
+    let mut t = Table::new();
+    // Invalid documents, in the snapshots' order.
+    t.rejects(M, "definitely not json", SYNTAX); // 0
+    t.rejects(M, &format!(r#"{{"Statement":{OK}}}"#), VERSION); // 1
+    t.rejects(M, &format!(r#"{{"Version":"2008-10-17","Statement":{OK}}}"#), VERSION); // 2
+    t.rejects(M, &format!(r#"{{"Version":"2014-01-01","Statement":{OK}}}"#), SYNTAX); // 3
+    t.rejects(M, r#"{"Version":"2012-10-17"}"#, SYNTAX); // 4
+    t.rejects(M, &v12(r#"["statement"]"#), SYNTAX); // 5
+    t.rejects(M, &format!(r#"{{"Version":"2012-10-17","Statement":{OK},"Other":"x"}}"#), SYNTAX); // 6
+    t.rejects(M, &v12(r#"{"Effect":"Allow","Action":"kms:Decrypt","Resource":"*","Other":"x"}"#), SYNTAX); // 7
+    t.rejects(M, &format!(r#"{{"Version":"2012-10-17","Id":["policy-1"],"Statement":{OK}}}"#), SYNTAX); // 8
+    t.rejects(M, &format!(r#"{{"Version":"2012-10-17","Id":{{}},"Statement":{OK}}}"#), SYNTAX); // 9
+    t.rejects(M, &v12(r#"{"Effect":"Permit","Action":"kms:Decrypt","Resource":"*"}"#), SYNTAX); // 10
+    t.rejects(M, &v12(r#"{"Effect":"Allow","Action":"Decrypt","Resource":"*"}"#), VENDOR); // 11
+    t.rejects(M, &v12(r#"{"Effect":"Allow","NotAction":"","Resource":"*"}"#), VENDOR); // 12
+    t.rejects(M, &v12(r#"{"Effect":"Allow","Action":"key management:Decrypt","Resource":"*"}"#), "Vendor key management is not valid"); // 13
+    t.rejects(M, &v12(r#"{"Effect":"Allow","Action":"kms:Key:Decrypt","Resource":"*"}"#), ONE_COLON); // 14
+    t.rejects(M, &v12(r#"[{"Effect":"Allow","Action":"kmsx:Decrypt","Resource":"*"},{"Effect":"Allow","Action":"k:ms:Decrypt","Resource":"*"}]"#), ONE_COLON); // 15
+    t.rejects(M, &v12(r#"{"Effect":"Allow","Action":"kms:Decrypt","Resource":"my key"}"#), "Resource my key must be in ARN format or \"*\"."); // 16
+    t.rejects(M, &v12(r#"[{"Sid":"One","Effect":"Allow","Action":["kms:Decrypt"],"Resource":"","Condition":{"StringEquals":{"kms:ViaService":"secretsmanager.us-east-1.amazonaws.com"}}},{"Sid":"Two","Effect":"Allow","Action":"kms:ListKeys","Resource":""}]"#), "Resource  must be in ARN format or \"*\"."); // 17
+    t.rejects(M, &v12(r#"{"Effect":"Allow","Action":"k:m:s","Resource":"key"}"#), "Resource key must be in ARN format or \"*\"."); // 18
+    t.rejects(M, &v12(r#"{"Effect":"Allow","Action":"kms:Decrypt","Resource":["key"]}"#), "Resource key must be in ARN format or \"*\"."); // 19
+    t.rejects(M, &v12(r#"{"Effect":"Allow","Action":"kms:Decrypt","Resource":""}"#), "Resource  must be in ARN format or \"*\"."); // 20
+    t.rejects(M, &v12(r#"{"Effect":"Allow","NotAction":"kms:Decrypt","Resource":"x:onlypartition"}"#), "Partition \"onlypartition\" is not valid for resource \"arn:onlypartition:*:*:*:*\"."); // 21
+    t.rejects(M, &v12(r#"{"Effect":"Allow","NotAction":"kms:Decrypt","Resource":"x:p:service"}"#), "Partition \"p\" is not valid for resource \"arn:p:service:*:*:*\"."); // 22
+    t.rejects(M, &v12(r#"{"Effect":"Allow","NotAction":"kms:Decrypt","Resource":"x:p:s:r:a:r1:r2:r3"}"#), "Partition \"p\" is not valid for resource \"arn:p:s:r:a:r1:r2:r3\"."); // 23
+    t.rejects(M, &v12(r#"{"Effect":"Allow","Action":"kms:Decrypt","Resource":"aws:kms:::key"}"#), "Partition \"kms\" is not valid for resource \"arn:kms:::key:*\"."); // 24
+    t.rejects(M, &v12(r#"{"Effect":"Allow","Action":"kms:Decrypt","Resource":["arn:bogus:kms:::key","arn:bogus:kms::key"]}"#), "Partition \"bogus\" is not valid for resource \"arn:bogus:kms:::key\"."); // 25
+    t.rejects(M, &v12("[]"), SYNTAX); // 26
+    t.rejects(M, &v12(r#"{"Effect":"Allow","Action":"kms:Decrypt"}"#), RESOURCES); // 27
+    t.rejects(M, &v12(r#"{"Effect":"Allow","Action":"kms:Decrypt","Resource":[]}"#), RESOURCES); // 28
+    t.rejects(M, &v12(r#"{"Effect":"Allow","Action":"Decrypt"}"#), RESOURCES); // 29
+    t.rejects(M, &v12(r#"{"Effect":"Allow","Resource":"*"}"#), ACTIONS); // 30
+    t.rejects(M, &v12(r#"{"Action":"kms:Decrypt","Resource":"*"}"#), SYNTAX); // 31
+    t.rejects(M, &v12(r#"{"Effect":"Deny"}"#), ACTIONS); // 32
+    t.rejects(M, &v12(r#"{"Effect":"Allow","Action":[],"Resource":"*"}"#), ACTIONS); // 33
+    t.rejects(M, &v12(&format!(r#"[{{"Effect":"Allow"}},{OK}]"#)), ACTIONS); // 34
+    t.rejects(M, &v12(r#"{"Effect":"Allow","Action":"kms:Decrypt","Resource":"arn:aws:iam:::alice"}"#), IAM_PATH); // 35
+    t.rejects(M, &v12(r#"{"Effect":"Allow","Action":"kms:Decrypt","Resource":"arn:aws:kms::key"}"#), LEGACY); // 36
+    t.rejects(M, &v12(r#"{"Effect":"Allow","Resource":"arn:aws:kms::key"}"#), LEGACY); // 37
+    t.rejects(M, &v12(r#"{"Effect":"Allow","Action":"kms:Decrypt","Resource":"arn:aws"}"#), "Resource vendor must be fully qualified and cannot contain regexes."); // 38
+    t.rejects(M, &v12(r#"{"Effect":"Allow","Action":"kms:Decrypt","Resource":{"r":"*"}}"#), SYNTAX); // 39
+    t.rejects(M, &v12(r#"{"Effect":"Deny","Action":"kms:Decrypt","Resource":["key",{}]}"#), SYNTAX); // 40
+    t.rejects(M, &v12(r#"{"Effect":"Allow","NotAction":"kms:Decrypt","Resource":"*","NotResource":[]}"#), SYNTAX); // 41
+    t.rejects(M, &v12(r#"{"Effect":"Deny","Action":[[]],"Resource":"*"}"#), SYNTAX); // 42
+    t.rejects(M, &v12(r#"{"Effect":"Allow","NotAction":"kms:Decrypt","Action":[],"Resource":"*"}"#), SYNTAX); // 43
+    t.rejects(M, &v12(r#"{"Effect":"Allow","Action":{},"Resource":"*"}"#), SYNTAX); // 44
+    for condition in [r#"[]"#, r#""c""#, r#"{"k":"v"}"#, r#"{"DateLessThan":"v"}"#, r#"{"DateLessThan":[]}"#, r#"{"DateLessThan":{"k":{}}}"#, r#"{"Unknown":{"k":"1"}}"#, r#"{"ForAllValues::StringLike":{"k":"v"}}"#, r#"[{"StringEquals":{"aws:TagKeys":"Env"}}]"#] {
+        t.rejects(M, &v12(&format!(r#"{{"Effect":"Allow","Action":"kms:Decrypt","Resource":"*","Condition":{condition}}}"#)), SYNTAX); // 45-50, 52-54
+    }
+    t.rejects(M, &v12(r#"{"Effect":"Allow","Resource":"*","Condition":{"DateLessThan":{"k":{}}}}"#), SYNTAX); // 51
+    t.rejects(M, &v12(r#"{"Effect":"Allow","Action":"kms:Decrypt","Resource":"arn:aws:iam:eu-west-1::user/alice"}"#), "IAM resource arn:aws:iam:eu-west-1::user/alice cannot contain region information."); // 55
+    t.rejects(M, &v12(r#"{"Effect":"Allow","Action":"kms:Decrypt","Resource":"arn:aws:s3:eu-west-1::bucket"}"#), "Resource arn:aws:s3:eu-west-1::bucket can not contain region information."); // 56
+    t.rejects(M, &v12(r#"{"Sid":{},"Effect":"Allow","Action":"kms:Decrypt","Resource":"*"}"#), SYNTAX); // 57
+    t.rejects(M, &v12(r#"{"Sid":[],"Effect":"Allow","Action":"kms:Decrypt","Resource":"*"}"#), SYNTAX); // 58
+    t.rejects(M, &v12(r#"[{"Sid":"Same","Effect":"Allow","Action":"kms:Decrypt","Resource":"*"},{"Sid":"Same","Effect":"Allow"}]"#), SID_UNIQUE); // 59
+    t.rejects(M, r#"{"Statement":[{"Sid":"Same","Effect":"Allow","Action":"kms:Decrypt","Resource":"*"},{"Sid":"Same","Effect":"Allow"}]}"#, VERSION); // 60
+    t.rejects(M, &v12(r#"{"Effect":"Allow","NotAction":"kms:Decrypt","Action":"kms:Encrypt","Resource":"*"}"#), SYNTAX); // 61
+    t.rejects(M, &v12(r#"{"Effect":"Allow","Action":"kms:Decrypt","Resource":"*","NotResource":"*"}"#), SYNTAX); // 62
+    t.rejects(M, &v12(r#"{"Effect":"dENY","Action":"kms:Decrypt","Resource":"*"}"#), LEGACY); // 63
+    t.rejects(M, &v12(r#"{"Effect":"Allow","Action":"kms:Decrypt","Resource":"*","Condition":{"DateGreaterThan":{"aws:CurrentTime":"soon"}}}"#), LEGACY); // 64
+    t.rejects(M, r#"{"Statement":{"Effect":"Allow","Action":"kms:Decrypt","Resource":"*","Condition":{"DateGreaterThan":{"aws:CurrentTime":"soon"}}}}"#, VERSION); // 65
+    t.rejects(M, r#"{"Statement":{"Effect":"dENY","Action":"kms:Decrypt","Resource":"*"}}"#, VERSION); // 66
+    t.rejects(M, &v12(r#"{"Effect":"Allow","Condition":{"DateGreaterThan":{"aws:CurrentTime":"soon"}}}"#), LEGACY); // 67
+    t.rejects(M, &v12(r#"{"Effect":"Allow","NotAction":"kms:Decrypt","Resource":"arn:aws::::key"}"#), LEGACY); // 68
+    t.rejects(M, &v12(r#"{"Effect":"allow","Resource":"arn:aws:s3:eu-west-1::bucket"}"#), LEGACY); // 69
+    t.rejects(M, &v12(r#"[{"Sid":"Same","Effect":"ALLOW","Action":"kms:Decrypt","Resource":"*"},{"Sid":"Same","Effect":"Allow"}]"#), LEGACY); // 70
+    t.rejects(M, &v12(r#"{"Effect":"Allow","Action":"kms:Decrypt","NotResource":"arn:aws:kms::key"}"#), LEGACY); // 71
+    for date in ["2020-13", "2020-01-01t1:00:00.5+1", "2020-01-01t1:00:00.1234567890+01:00", "9223372036854775808"] {
+        t.rejects(M, &v12(&format!(r#"{{"Effect":"Allow","Action":"kms:Decrypt","Resource":"*","Condition":{{"DateLessThanEquals":{{"k":"{date}"}}}}}}"#)), LEGACY); // 72-75
+    }
+    t.rejects(M, &v12(r#"{"Effect":"Allow","Action":"kms:Decrypt","Resource":"arn:bogus:kms:::key","Condition":{"DateGreaterThan":{"k":"soon"}}}"#), LEGACY); // 76
+    t.rejects(M, &v12(r#"{"Effect":"Allow","Action":"kms:Decrypt","Resource":"arn:aws::key"}"#), LEGACY); // 77
+    // Principals are still refused, after the syntax checks.
+    t.rejects(M, &v12(r#"{"Effect":"Allow","Principal":"*","Action":"kms:Decrypt","Resource":"*"}"#), "Policy document should not specify a principal.");
+    t.rejects(M, &v12(r#"[{"Effect":"Allow","Principal":"*","Action":"kms:Decrypt","Resource":"*"},{"Effect":"allowed"}]"#), SYNTAX);
+
+    // Valid documents, in the snapshots' order.
+    let stmt = |extra: &str| v12(&format!(r#"{{"Effect":"Allow","Action":"kms:Decrypt","Resource":"arn:aws:kms:us-east-1:111122223333:key/k1"{extra}}}"#));
+    let on = |resource: &str| v12(&format!(r#"{{"Effect":"Allow","Action":"kms:Decrypt","Resource":{resource}}}"#));
+    t.accepts(M, &on(r#"["arn:aws:kms:us-east-1:111122223333:key/k1"]"#)); // 0
+    t.accepts(M, &v12(r#"{"Effect":"Allow","Action":"kms: De crypt ","Resource":"*"}"#)); // 1
+    t.accepts(M, &on(r#"["arn:aws:kms:us-east-1:111122223333:key/k1","*"]"#)); // 2
+    t.accepts(M, &v12(r#"{"Effect":"Allow","Action":"*","Resource":"arn:aws:kms:us-east-1:111122223333:key/k1"}"#)); // 3
+    t.accepts(M, &v12(&format!("[{OK}]"))); // 4
+    t.accepts(M, &v12(r#"{"Effect":"Allow","Action":"my-service:do-thing","Resource":"*","Condition":{"DateGreaterThan":{"aws:CurrentTime":"2024-01-01T00:00:00Z"},"DateLessThan":{"aws:CurrentTime":"2024-12-31T23:59:59Z"}}}"#)); // 5, 16
+    t.accepts(M, &v12(r#"{"Effect":"Allow","Action":"fsx:Decrypt","Resource":"arn:aws:kms:us-east-1:111122223333:key/k1"}"#)); // 6
+    t.accepts(M, &on(r#""arn:aws:iam:::user/alice""#)); // 7
+    t.accepts(M, &on(r#""arn:aws:kms2:::key""#)); // 8
+    t.accepts(M, &on(r#""arn:aws:shortform""#)); // 9
+    t.accepts(M, &stmt(r#","Condition":{}"#)); // 10
+    t.accepts(M, &stmt(r#","Condition":{"ForAllValues:StringEquals":{"aws:TagKeys":"Env"}}"#)); // 11
+    t.accepts(M, &on(r#""arn:aws:cloudwatch:eu-west-1::alarm""#)); // 12
+    t.accepts(M, &on(r#""arn:aws:ec2:eu-west-1::instance""#)); // 13
+    t.accepts(M, &on(r#""arn:aws:no-such-service:::thing""#)); // 14
+    t.accepts(M, &on(r#""arn:aws:no-such-service:eu-west-1::thing""#)); // 15
+    t.accepts(M, &stmt(r#","Condition":{"DateGreaterThan":{}}"#)); // 17
+    t.accepts(M, &stmt(r#","Condition":{"DateGreaterThan":{"k":[]}}"#)); // 18
+    t.accepts(M, &stmt(r#","Condition":{"k":{}}"#)); // 19
+    t.accepts(M, &v12(r#"{"Sid":"ReadTheKeyOnly","Effect":"Allow","Action":"kms:Decrypt","Resource":"*"}"#)); // 20
+    t.accepts(M, &v12(r#"[{"Sid":"Read","Effect":"Allow","Action":["secretsmanager:GetSecretValue","secretsmanager:DescribeSecret","secretsmanager:ListSecrets"],"Resource":"*"},{"Sid":"Tag","Effect":"Allow","Action":["secretsmanager:TagResource"],"Resource":"*","Condition":{"StringEquals":{"aws:RequestTag/Team":["blue","red"]},"ForAllValues:StringEquals":{"aws:TagKeys":"Team"}}}]"#)); // 21
+    t.accepts(M, &v12(r#"{"Effect":"Allow","NotAction":"kms:Decrypt","Resource":"*"}"#)); // 22
+    t.accepts(M, &v12(r#"{"Effect":"Deny","Action":"kms:*","NotResource":["arn:aws:kms:*:*:key/k1","arn:aws:kms:*:*:key/k2"]}"#)); // 23
+    t.accepts(M, &format!(r#"{{"Version":"2012-10-17","Id":"my-policy","Statement":{OK}}}"#)); // 24
+    t.accepts(M, &v12(r#"{"Effect":"Allow","Action":"averyveryverylongvendorname:Decrypt","Resource":"*"}"#)); // 25
+    t.accepts(M, &v12(r#"{"Effect":"Allow","Action":"key-management:Decrypt","Resource":"*"}"#)); // 26
+    t.accepts(M, &v12(r#"{"Effect":"Allow","Action":"key.management:Decrypt","Resource":"*"}"#)); // 27
+    t.accepts(M, &v12(r#"{"Effect":"Allow","NotAction":"kms:Decrypt","NotResource":"*"}"#)); // 28
+    t.accepts(M, &v12(&format!(r#"[{{"Sid":"First","Effect":"Allow","Action":"kms:Decrypt","Resource":"*"}},{OK}]"#))); // 29
+    for date in ["02T", "2019-07-01T13:20:15Z", "2016-12-13T21:20:37.593194+00:00", "2016-12-13t2:00:00.593194+23", "-292275054"] {
+        t.accepts(M, &stmt(&format!(r#","Condition":{{"DateLessThanEquals":{{"k":"{date}"}}}}"#))); // 30, 34-37
+    }
+    t.accepts(M, &stmt(r#","Condition":{"x":{},"y":{}}"#)); // 31
+    t.accepts(M, &stmt(r#","Condition":{"StringEqualsIfExists":{"k":"v"}}"#)); // 32
+    t.accepts(M, &stmt(r#","Condition":{"ForAnyValue:StringEqualsIfExists":{"k":"v"}}"#)); // 33
+    t.accepts(M, &v12(r#"[{"Sid":"Own","Effect":"Allow","Action":["iam:ChangePassword","iam:GetUser"],"Resource":"arn:aws:iam::*:user/${aws:username}"},{"Sid":"Mfa","Effect":"Allow","Action":"iam:CreateVirtualMFADevice","Resource":"arn:aws:iam::*:mfa/${aws:username}"},{"Sid":"NoMfa","Effect":"Deny","NotAction":["iam:GetUser","sts:GetSessionToken"],"Resource":"*","Condition":{"BoolIfExists":{"aws:MultiFactorAuthPresent":"false"}}}]"#)); // 38, 46
+    t.accepts(M, &v12(r#"[{"Effect":"Allow","Action":["dynamodb:List*","dynamodb:Describe*"],"Resource":"*"},{"Effect":"Allow","Action":["dynamodb:Get*","dynamodb:Query"],"Resource":"arn:aws:dynamodb:*:*:table/Orders"}]"#)); // 39
+    t.accepts(M, &v12(r#"{"Effect":"Allow","Action":"ec2:AttachVolume","Resource":["arn:aws:ec2:*:*:volume/*","arn:aws:ec2:*:*:instance/*"],"Condition":{"ArnEquals":{"ec2:SourceInstanceARN":"arn:aws:ec2:*:*:instance/i-1"},"StringEquals":{"ec2:ResourceTag/Owner":"${aws:username}"}}}"#)); // 40, 41
+    t.accepts(M, &v12(r#"{"Effect":"Allow","Action":"ec2:StartInstances","Resource":"arn:aws:ec2:region:account-id:instance/*","Condition":{"StringEquals":{"aws:PrincipalTag/Team":"blue"}}}"#)); // 42
+    t.accepts(M, &v12(r#"[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::bucket","Condition":{"StringLike":{"s3:prefix":["","home/${aws:userid}/*","app/${cognito-identity.amazonaws.com:sub}"]}}},{"Effect":"Allow","Action":"s3:*Object","Resource":"arn:aws:s3:::bucket/home/${aws:userid}/*"}]"#)); // 43-45
+    t.accepts(M, &v12(r#"[{"Effect":"Allow","Action":"rds:*","Resource":["arn:aws:rds:region:*:*"]},{"Effect":"Allow","Action":["rds:Describe*"],"Resource":["*"]}]"#)); // 47, 48
+    t.accepts(M, &v12(r#"[{"Sid":"","Effect":"Allow","Action":"rds:*","Resource":"*"},{"Sid":"","Effect":"Allow","Action":"kms:Decrypt","Resource":"*"}]"#)); // 49
+    t.accepts(M, &on(r#"["arn:aws:s3:us-west-2:111122223333:accesspoint/ap","arn:aws:s3:us-west-2:111122223333:accesspoint/ap/object/*"]"#)); // 50
+    // Beyond the snapshots: wildcard and other partitions, IAM's root and "*" paths, a negative
+    // zone offset (all unverified, kept lenient).
+    t.accepts(M, &on(r#"["arn:*:kms:*:*:key/*","arn:aws-cn:kms:*:*:key/*","arn:aws:iam::111122223333:root","arn:aws:iam::*:*"]"#));
+    t.accepts(M, &stmt(r#","Condition":{"DateLessThan":{"aws:CurrentTime":"2024-01-01T00:00:00-05:00"}}"#));
+    t.finish(127);
+}
+
+/// Managed rules that inline documents do not share (no inline-policy snapshot shows them), and
+/// stored documents load under the union of both rule sets.
+#[test]
+fn managed_and_inline_differ() {
+    use PolicyKind::{Identity as I, Managed as M};
+    let no_vendor = v12(r#"{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"StringEquals":{"team":"blue"}}}"#);
+    let no_version = r#"{"Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}"#;
+    let mut t = Table::new();
+    t.accepts(M, &no_vendor);
+    t.rejects(I, &no_vendor, "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.");
+    t.rejects(M, no_version, "Policy document must be version 2012-10-17 or greater.");
+    t.accepts(I, no_version);
+    t.rejects(M, "{", "Syntax errors in policy.");
+    t.rejects(I, "{", "This policy contains invalid Json");
+    t.finish(6);
+    for json in [no_vendor.as_str(), no_version] {
+        assert!(PolicyDocument::load(json, I).is_ok(), "{json}");
+    }
+    // A condition key without a vendor is an ordinary key: it holds only when the request has it.
+    let doc = vec![Arc::new(PolicyDocument::load(&no_vendor, I).unwrap())];
+    let decide = |ctx: &ConditionContext| {
+        let p = alice();
+        let req = EvalRequest { principal: &p, action: GET, resource: PROD_DB, resource_account: A, context: ctx };
+        evaluate(&req, &PolicySet { identity: &doc, ..PolicySet::default() }).is_allowed()
+    };
+    let mut ctx = ConditionContext::new();
+    assert!(!decide(&ctx));
+    ctx.set("team", "blue");
+    assert!(decide(&ctx));
+    // An unknown operator with an empty block tests nothing.
+    let empty_op = v12(r#"{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"NoSuchOperator":{}}}"#);
+    assert!(PolicyDocument::parse(&empty_op, M).unwrap().statement_count() == 1);
 }
 
 #[test]
@@ -956,6 +1145,7 @@ fn never_panics() {
     for json in &inputs {
         for kind in [
             PolicyKind::Identity,
+            PolicyKind::Managed,
             PolicyKind::Resource,
             PolicyKind::Trust,
         ] {

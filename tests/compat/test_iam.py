@@ -293,6 +293,72 @@ def test_boto3_iam_errors_are_modeled_exceptions(root, server):
         iam.get_user(UserName=name)
 
 
+def test_boto3_managed_policy_documents_follow_iam(root, server, new_name):
+    """CreatePolicy and CreatePolicyVersion check documents the way IAM does (the cases and
+    messages of LocalStack's AWS-validated CreatePolicy snapshots); inline policies keep their
+    own rules."""
+    iam = root.iam
+
+    def doc(statement, version: str | None = "2012-10-17") -> str:
+        body = {"Statement": statement}
+        if version is not None:
+            body = {"Version": version, **body}
+        return json.dumps(body)
+
+    read = {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": "*"}
+    invalid = [
+        ("this is not json", "Syntax errors in policy."),
+        (doc(read, version=None), "Policy document must be version 2012-10-17 or greater."),
+        (doc(read, version="2008-10-17"),
+         "Policy document must be version 2012-10-17 or greater."),
+        (doc({**read, "Action": "secrets manager:GetSecretValue"}),
+         "Vendor secrets manager is not valid"),
+        (doc({**read, "Action": "secretsmanager:Get:SecretValue"}),
+         "Actions/Condition can contain only one colon."),
+        (doc({**read, "Resource": "arn:bogus:secretsmanager:::x"}),
+         'Partition "bogus" is not valid for resource "arn:bogus:secretsmanager:::x".'),
+        (doc({**read, "Resource": "arn:aws:iam:::alice"}),
+         'IAM resource path must either be "*", root, or start with user/, federated-user/, '
+         "role/, group/, instance-profile/, mfa/, server-certificate/, policy/, sms-mfa/, "
+         "saml-provider/, oidc-provider/, report/, access-report/."),
+        (doc({**read, "Resource": "arn:aws:s3::bucket"}), "The policy failed legacy parsing"),
+        (doc({**read, "Resource": "arn:aws"}),
+         "Resource vendor must be fully qualified and cannot contain regexes."),
+        (doc({**read, "Effect": "allow"}), "The policy failed legacy parsing"),
+        (doc({**read, "Condition": {"DateLessThan": {"aws:CurrentTime": "2024-13"}}}),
+         "The policy failed legacy parsing"),
+        (doc([{**read, "Sid": "Same"}, {"Sid": "Same", "Effect": "Deny"}]),
+         "Statement IDs (SID) in a single policy must be unique."),
+    ]
+    for document, message in invalid:
+        with aws_error("MalformedPolicyDocument", message, status=400):
+            iam.create_policy(PolicyName=ident("bad"), PolicyDocument=document)
+
+    # Condition keys need no vendor, and an unknown operator with an empty block is accepted;
+    # such a key is an ordinary key the request does not have.
+    secret = root.sm.create_secret(Name=new_name("managed"), SecretString="v")
+    valid = doc([
+        {**read, "Resource": secret["ARN"], "Condition": {"StringEqualsIfExists": {"team": "x"}}},
+        {**read, "Condition": {"NoSuchOperator": {}, "DateGreaterThan": {"k": "01T"}}},
+        {**read, "Resource": ["arn:aws:iam:::user/alice", "arn:aws:shortform",
+                              "arn:aws:s3:us-west-2:123456789012:accesspoint/ap"]},
+    ])
+    arn = iam.create_policy(PolicyName=ident("good"), PolicyDocument=valid)["Policy"]["Arn"]
+    with aws_error("MalformedPolicyDocument", "The policy failed legacy parsing", status=400):
+        iam.create_policy_version(PolicyArn=arn, PolicyDocument=doc({**read, "Effect": "deny"}))
+    name = ident("mp")
+    user = new_user(root, server.endpoint, name)
+    iam.attach_user_policy(UserName=name, PolicyArn=arn)
+    assert user.sm.get_secret_value(SecretId=secret["ARN"])["SecretString"] == "v"
+
+    # Inline policies keep their rules (no inline-policy snapshot shows IAM's).
+    iam.put_user_policy(UserName=name, PolicyName="no-version", PolicyDocument=doc(read, None))
+    with aws_error("MalformedPolicyDocument", "This policy contains invalid Json", status=400):
+        iam.put_user_policy(UserName=name, PolicyName="bad", PolicyDocument="not json")
+    iam.delete_user_policy(UserName=name, PolicyName="no-version")
+    iam.detach_user_policy(UserName=name, PolicyArn=arn)
+
+
 def test_boto3_paginators_list_users_and_policies(root):
     iam = root.iam
     path = f"/{ident('pager')}/"
