@@ -124,7 +124,10 @@ impl Admin {
         // `serve` creates a data directory; administration only opens one. Creating it here
         // would turn a mistyped `--data-dir` into a new, empty directory with a new root key.
         let database = target.data_dir.join(crate::server::DATABASE_FILE);
-        if !database.exists() {
+        let present = database
+            .try_exists()
+            .map_err(|e| format!("{}: {e}", target.data_dir.display()))?;
+        if !present {
             return Err(format!(
                 "{} is not a Strongbox data directory (no {}); start `strongbox serve --data-dir {}` once to create it",
                 target.data_dir.display(),

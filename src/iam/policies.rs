@@ -158,10 +158,11 @@ fn no_such_version(arn: &str, version_id: &str) -> QueryError {
     ))
 }
 
-/// Checks a policy ARN's shape with IAM's error.
+/// Checks a policy ARN's shape with IAM's error for the policy operations (GetPolicy,
+/// DeletePolicy, the version calls, Detach*).
 fn check_policy_arn(arn: &str) -> Result<(), QueryError> {
     if parse_iam_arn(arn, "policy").is_none() {
-        return Err(QueryError::validation(format!("ARN {arn} is not valid.")));
+        return Err(QueryError::validation("Invalid ARN:  Could not be parsed!"));
     }
     Ok(())
 }
@@ -220,7 +221,10 @@ impl IamService {
         account: &str,
         arn: &str,
     ) -> Result<String, QueryError> {
-        check_policy_arn(arn)?;
+        // Attach* words a malformed ARN its own way (recorded from AWS).
+        if parse_iam_arn(arn, "policy").is_none() {
+            return Err(QueryError::validation(format!("ARN {arn} is not valid.")));
+        }
         if builtin::by_arn(arn).is_some() || self.customer_policy(account, arn).await?.is_some() {
             Ok(arn.to_string())
         } else {

@@ -172,14 +172,23 @@ fn secret_from_env(
 fn read_passphrase_file(path: &Path) -> Result<zeroize::Zeroizing<String>, String> {
     use std::io::Read;
     let shown = format!("passphrase file {}", path.display());
-    let file = std::fs::File::open(path).map_err(|e| format!("{shown}: {e}"))?;
-    // Room for the whole file up front, so that no reallocation leaves an unwiped copy behind.
-    let size = file.metadata().map_or(0, |m| m.len());
-    let capacity = usize::try_from(size.min(MAX_PASSPHRASE_FILE_BYTES) + 1).unwrap_or(0);
-    let mut bytes = zeroize::Zeroizing::new(Vec::with_capacity(capacity));
-    file.take(MAX_PASSPHRASE_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("{shown}: {e}"))?;
+    let mut file = std::fs::File::open(path).map_err(|e| format!("{shown}: {e}"))?;
+    // One zeroed buffer, filled in place: no reallocation and no intermediate stack buffer
+    // (as `read_to_end` uses for short reads) leaves an unwiped copy behind, whatever size the
+    // file reports (a FIFO or a /proc file reports none).
+    let limit = usize::try_from(MAX_PASSPHRASE_FILE_BYTES).unwrap_or(64 * 1024);
+    let mut bytes = zeroize::Zeroizing::new(vec![0u8; limit + 1]);
+    let mut filled = 0;
+    while filled < bytes.len() {
+        match file.read(&mut bytes[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(format!("{shown}: {e}")),
+        }
+    }
+    // Shrinking the length keeps the allocation, which the Zeroizing wrapper wipes whole.
+    bytes.truncate(filled);
     if bytes.len() as u64 > MAX_PASSPHRASE_FILE_BYTES {
         return Err(format!(
             "{shown}: larger than {MAX_PASSPHRASE_FILE_BYTES} bytes; is it the right file?"

@@ -121,7 +121,7 @@ pub async fn bind(addr: SocketAddr) -> Result<TcpListener, StartError> {
 
 impl Server {
     /// Opens (initialising on first start) the data directory and prepares the service.
-    pub async fn open(config: ServerConfig, clock: Arc<dyn Clock>) -> Result<Self, StartError> {
+    pub async fn open(mut config: ServerConfig, clock: Arc<dyn Clock>) -> Result<Self, StartError> {
         if config.tls.is_none() && !config.listen.ip().is_loopback() && !config.insecure_listen {
             return Err(StartError::InsecureListen(config.listen));
         }
@@ -137,6 +137,9 @@ impl Server {
         )
         .await
         .map_err(|e| StartError::DataDir(e.to_string()))?;
+        // The key is derived: a passphrase (often used elsewhere too) or a key given in hex is
+        // wiped now rather than kept for the life of the server.
+        config.root_key = RootKeySource::InDataDir;
         let mut extra = Vec::new();
         if let Some((id, secret)) = &config.bootstrap_key {
             extra.push((
