@@ -1260,16 +1260,9 @@ fn openers_racing_on_a_new_data_directory_initialise_it_once() {
         let accounts: Vec<String> = openers.into_iter().map(|t| t.join().unwrap()).collect();
         assert!(accounts.iter().all(|a| a == &accounts[0]), "{accounts:?}");
         // And the directory they made is one that offline administration then opens.
-        let out = Command::new(env!("CARGO_BIN_EXE_strongbox"))
-            .args(["account", "list", "--data-dir"])
-            .arg(&dir)
-            .output()
-            .expect("run strongbox");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), accounts[0]);
+        let (code, stdout, stderr) =
+            strongbox(&["account", "list", "--data-dir", dir.to_str().unwrap()]);
+        assert_eq!(code, 0, "{stderr}");
+        assert_eq!(stdout.trim(), accounts[0]);
     }
 }

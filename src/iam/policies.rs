@@ -214,28 +214,31 @@ impl IamService {
         Ok(policy.filter(|p| p.arn == arn))
     }
 
-    /// Checks that `arn` names an attachable policy (customer in `account`, or AWS managed)
-    /// and returns it.
+    /// Whether `arn` names a policy that can be attached in `account`: a customer managed
+    /// policy there, or an AWS managed one.
+    async fn is_attachable(&self, account: &str, arn: &str) -> Result<bool, QueryError> {
+        Ok(builtin::by_arn(arn).is_some() || self.customer_policy(account, arn).await?.is_some())
+    }
+
+    /// Checks that `arn` names an attachable policy and returns it, in Attach*'s words (a
+    /// malformed ARN is a ValidationError, as recorded from AWS).
     pub(super) async fn require_attachable(
         &self,
         account: &str,
         arn: &str,
     ) -> Result<String, QueryError> {
-        // Attach* words a malformed ARN its own way (recorded from AWS).
         if parse_iam_arn(arn, "policy").is_none() {
             return Err(QueryError::validation(format!("ARN {arn} is not valid.")));
         }
-        if builtin::by_arn(arn).is_some() || self.customer_policy(account, arn).await?.is_some() {
-            Ok(arn.to_string())
-        } else {
-            Err(QueryError::no_such_entity(format!(
+        if !self.is_attachable(account, arn).await? {
+            return Err(QueryError::no_such_entity(format!(
                 "Policy {arn} does not exist or is not attachable."
-            )))
+            )));
         }
+        Ok(arn.to_string())
     }
 
-    /// Checks that `arn` names a policy a permissions boundary may be: as
-    /// [`require_attachable`](Self::require_attachable), with IAM's words for a boundary.
+    /// The same check for a permissions boundary, in IAM's words for one.
     pub(super) async fn require_boundary(
         &self,
         account: &str,
@@ -246,15 +249,12 @@ impl IamService {
                 "ARN {arn} is not valid."
             )));
         }
-        self.require_attachable(account, arn).await.map_err(|e| {
-            if e.code == "NoSuchEntity" {
-                QueryError::no_such_entity(format!(
-                    "Scope ARN: {arn} does not exist or is not attachable."
-                ))
-            } else {
-                e
-            }
-        })
+        if !self.is_attachable(account, arn).await? {
+            return Err(QueryError::no_such_entity(format!(
+                "Scope ARN: {arn} does not exist or is not attachable."
+            )));
+        }
+        Ok(arn.to_string())
     }
 
     /// How many users and roles in `account` have `arn` attached.

@@ -188,6 +188,8 @@ impl IamService {
             ));
         }
         let mut transitive = transitive;
+        // The request's own tags come first in the session's list; inherited ones follow.
+        let request_tags = tags.len();
         // A session assumed from a session keeps the caller's transitive tags, and may not
         // set them again (role chaining).
         if ctx.caller.kind == PrincipalKind::AssumedRole {
@@ -392,7 +394,11 @@ impl IamService {
             .text("AssumedRoleId", &assumed_id)
             .text("Arn", &assumed_arn)
             .close("AssumedRoleUser");
-        if let Some(size) = packed_policy_size(p) {
+        if let Some(size) = packed_policy_size(
+            session.policy.as_deref(),
+            &session.policy_arns,
+            &session.tags[..request_tags],
+        ) {
             x.text("PackedPolicySize", &size.to_string());
         }
         if let Some(source) = &session.source_identity {
@@ -527,21 +533,21 @@ fn inherited_transitive_tags(session: &SessionDoc) -> Vec<crate::model::Tag> {
 /// compressed form it does not document, so this is an estimate of the same measure: their
 /// text without whitespace (policy, policy ARNs, tag keys and values) against a budget of
 /// 4,096 characters, about what 2,048 compressed bytes hold. At least 1, at most 100.
-fn packed_policy_size(p: &Params) -> Option<u64> {
-    let policy = p.get("Policy");
-    let arns = p.struct_list("PolicyArns", &["arn"]);
-    let tags = p.struct_list("Tags", &["Key", "Value"]);
-    if policy.is_none() && arns.is_empty() && tags.is_empty() {
+fn packed_policy_size(
+    policy: Option<&str>,
+    policy_arns: &[String],
+    tags: &[crate::model::Tag],
+) -> Option<u64> {
+    if policy.is_none() && policy_arns.is_empty() && tags.is_empty() {
         return None;
     }
     let text = |s: &str| s.chars().filter(|c| !c.is_whitespace()).count() as u64;
-    let fields = |list: &[Vec<Option<String>>]| -> u64 {
-        list.iter()
-            .flatten()
-            .map(|f| f.as_deref().map_or(0, text))
-            .sum()
-    };
-    let packed = policy.map_or(0, text) + fields(&arns) + fields(&tags);
+    let packed = policy.map_or(0, text)
+        + policy_arns.iter().map(|a| text(a)).sum::<u64>()
+        + tags
+            .iter()
+            .map(|t| text(&t.key) + text(&t.value))
+            .sum::<u64>();
     Some(
         packed
             .saturating_mul(100)
